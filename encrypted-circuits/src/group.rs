@@ -1,0 +1,141 @@
+//! The group operations that verification needs, behind one small API with two backends:
+//! on chain (`target_os = "solana"`) the `sol_curve_multiscalar_mul` syscall through
+//! `solana-curve25519`; elsewhere curve25519-dalek's variable-time multiscalar
+//! multiplication (every input of a verification is public). The verification code above
+//! this module is the same on both.
+
+use crate::error::{Error, Result};
+use curve25519_dalek::Scalar;
+
+/// The canonical encoding of the Ristretto255 base point `G`.
+pub const BASEPOINT: [u8; 32] = curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED.to_bytes();
+
+/// The canonical encoding of the identity point (all zero).
+pub const IDENTITY: [u8; 32] = [0u8; 32];
+
+/// Decodes a scalar that must be canonical (`< ℓ`).
+pub fn canonical_scalar(bytes: &[u8; 32], what: &'static str) -> Result<Scalar> {
+    Option::from(Scalar::from_canonical_bytes(*bytes)).ok_or(Error::InvalidScalar(what))
+}
+
+#[cfg(not(target_os = "solana"))]
+mod backend {
+    use super::*;
+    use alloc::vec::Vec;
+    use curve25519_dalek::{
+        ristretto::{CompressedRistretto, RistrettoPoint},
+        traits::VartimeMultiscalarMul,
+    };
+
+    /// A decoded group element.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Element(pub(crate) RistrettoPoint);
+
+    /// Decodes a canonical encoding; a non-canonical or invalid one is an error.
+    pub fn element(bytes: &[u8; 32], what: &'static str) -> Result<Element> {
+        CompressedRistretto(*bytes).decompress().map(Element).ok_or(Error::InvalidPoint(what))
+    }
+
+    /// `G` as an element.
+    pub fn basepoint() -> Element {
+        Element(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT)
+    }
+
+    /// `Σ scalars[j]·points[j]` for each of several sums, encoded. Computed as
+    /// `2·Σ (scalars[j]/2)·points[j]` so that all results share one batched inversion.
+    pub fn combinations(sums: &[(&[Scalar], &[&Element])]) -> Result<Vec<[u8; 32]>> {
+        let half = Scalar::from(2u64).invert();
+        let halves: Vec<RistrettoPoint> = sums
+            .iter()
+            .map(|(scalars, points)| {
+                RistrettoPoint::vartime_multiscalar_mul(scalars.iter().map(|s| s * half), points.iter().map(|p| p.0))
+            })
+            .collect();
+        Ok(RistrettoPoint::double_and_compress_batch(&halves).into_iter().map(|c| c.to_bytes()).collect())
+    }
+}
+
+#[cfg(target_os = "solana")]
+mod backend {
+    use super::*;
+    use alloc::vec::Vec;
+    use solana_curve25519::{
+        ristretto::{PodRistrettoPoint, multiscalar_multiply_ristretto},
+        scalar::PodScalar,
+    };
+
+    /// An encoding, validated by the syscall when it is used.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Element(pub(crate) [u8; 32]);
+
+    /// Keeps the encoding: the syscall rejects invalid points (as [`Error::CurveOperation`]).
+    pub fn element(bytes: &[u8; 32], _what: &'static str) -> Result<Element> {
+        Ok(Element(*bytes))
+    }
+
+    /// `G` as an element.
+    pub fn basepoint() -> Element {
+        Element(BASEPOINT)
+    }
+
+    /// `Σ scalars[j]·points[j]` for each sum, one syscall each.
+    pub fn combinations(sums: &[(&[Scalar], &[&Element])]) -> Result<Vec<[u8; 32]>> {
+        sums.iter()
+            .map(|(scalars, points)| {
+                let pod_scalars: Vec<PodScalar> = scalars.iter().map(|s| PodScalar(s.to_bytes())).collect();
+                let pod_points: Vec<PodRistrettoPoint> = points.iter().map(|p| PodRistrettoPoint(p.0)).collect();
+                multiscalar_multiply_ristretto(&pod_scalars, &pod_points).map(|p| p.0).ok_or(Error::CurveOperation)
+            })
+            .collect()
+    }
+}
+
+pub use backend::{Element, basepoint, combinations, element};
+
+#[cfg(all(test, not(target_os = "solana")))]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+
+    #[test]
+    fn combinations_match_plain_arithmetic() {
+        let p = G * Scalar::from(7u64);
+        let q = G * Scalar::from(11u64);
+        let (pe, qe) = (element(&p.compress().to_bytes(), "p").unwrap(), element(&q.compress().to_bytes(), "q").unwrap());
+        let a = Scalar::from(3u64);
+        let b = -Scalar::from(5u64);
+        let g = basepoint();
+        let out = combinations(&[(&[Scalar::from(2u64), a, b], &[&g, &pe, &qe]), (&[a], &[&qe])]).unwrap();
+        assert_eq!(out[0], (G * Scalar::from(2u64) + p * a + q * b).compress().to_bytes());
+        assert_eq!(out[1], (q * a).compress().to_bytes());
+    }
+
+    #[test]
+    fn agrees_with_the_solana_curve25519_fallback() {
+        // the on-chain backend calls solana-curve25519; off chain that crate computes the same
+        use solana_curve25519::{
+            ristretto::{PodRistrettoPoint, multiscalar_multiply_ristretto},
+            scalar::PodScalar,
+        };
+        let p = (G * Scalar::from(123u64)).compress().to_bytes();
+        let (a, b) = (Scalar::from(99u64), -Scalar::from(4u64));
+        let ours = combinations(&[(&[a, b], &[&basepoint(), &element(&p, "p").unwrap()])]).unwrap()[0];
+        let theirs = multiscalar_multiply_ristretto(
+            &[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())],
+            &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)],
+        )
+        .unwrap();
+        assert_eq!(ours, theirs.0);
+    }
+
+    #[test]
+    fn rejects_non_canonical_encodings() {
+        let mut p = G.compress().to_bytes();
+        p[31] |= 0x80; // high bit set: never canonical
+        assert_eq!(element(&p, "p").unwrap_err(), Error::InvalidPoint("p"));
+        let mut s = [0xffu8; 32];
+        assert_eq!(canonical_scalar(&s, "s").unwrap_err(), Error::InvalidScalar("s"));
+        s = curve25519_dalek::Scalar::ONE.to_bytes();
+        assert!(canonical_scalar(&s, "s").is_ok());
+    }
+}

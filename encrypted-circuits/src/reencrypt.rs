@@ -1,0 +1,220 @@
+//! The threshold re-encryption circuit of DESIGN §3.4: a node's partial `(A_i, E_i)` with
+//! its Chaum–Pedersen-style proof of knowledge of `(s_i, r_i)`, and its verification.
+//!
+//! Node `i` holds `s_i` with public `S_i = s_i·G`. For a capsule `(C1, C2)` and a recipient
+//! key `P_R` it picks `r_i` and posts `A_i = r_i·G`, `E_i = s_i·C1 + r_i·P_R`, proving
+//! `S_i = s_i·G ∧ A_i = r_i·G ∧ E_i = s_i·C1 + r_i·P_R` with one Sigma protocol made
+//! non-interactive by Fiat–Shamir over the request context.
+//!
+//! [`verify`] is no_std and runs unchanged inside the SBF program (curve and sha256 syscalls).
+
+use crate::{
+    error::{Error, Result},
+    group::{self, canonical_scalar, element},
+    hash::{DST_REENCRYPTION_PROOF, hash_to_scalar},
+};
+
+/// Everything a proof is bound to, so that a partial cannot be replayed into another
+/// request, cluster, epoch or deployment: `program id ‖ cluster ‖ request ‖ u64le(epoch)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestContext {
+    /// The `medical_records` program id.
+    pub program_id: [u8; 32],
+    /// The cluster account.
+    pub cluster: [u8; 32],
+    /// The share-request account.
+    pub request: [u8; 32],
+    /// The cluster's key-ceremony epoch.
+    pub epoch: u64,
+}
+
+impl RequestContext {
+    /// Encoded length of [`RequestContext::to_bytes`].
+    pub const LEN: usize = 104;
+
+    /// The context as one hash part: `program id ‖ cluster ‖ request ‖ u64le(epoch)`.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..32].copy_from_slice(&self.program_id);
+        out[32..64].copy_from_slice(&self.cluster);
+        out[64..96].copy_from_slice(&self.request);
+        out[96..].copy_from_slice(&self.epoch.to_le_bytes());
+        out
+    }
+}
+
+/// A proof `(c, z_s, z_r)`: 96 bytes, scalars 32-byte little-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReencryptionProof {
+    /// The challenge `c`.
+    pub c: [u8; 32],
+    /// `z_s = k_s + c·s_i`.
+    pub z_s: [u8; 32],
+    /// `z_r = k_r + c·r_i`.
+    pub z_r: [u8; 32],
+}
+
+impl ReencryptionProof {
+    /// Encoded length.
+    pub const LEN: usize = 96;
+
+    /// `c ‖ z_s ‖ z_r`.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..32].copy_from_slice(&self.c);
+        out[32..64].copy_from_slice(&self.z_s);
+        out[64..].copy_from_slice(&self.z_r);
+        out
+    }
+
+    /// Splits 96 bytes; the scalars' canonicity is checked by [`verify`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bytes: &[u8; Self::LEN] =
+            bytes.try_into().map_err(|_| Error::InvalidLength { what: "proof", expected: Self::LEN, got: bytes.len() })?;
+        let mut proof = ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] };
+        proof.c.copy_from_slice(&bytes[..32]);
+        proof.z_s.copy_from_slice(&bytes[32..64]);
+        proof.z_r.copy_from_slice(&bytes[64..]);
+        Ok(proof)
+    }
+}
+
+/// Node `index`'s partial re-encryption of one capsule, with its proof.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partial {
+    /// The node's 1-based index (its Shamir x-coordinate).
+    pub index: u16,
+    /// `A_i = r_i·G`.
+    pub a: [u8; 32],
+    /// `E_i = s_i·C1 + r_i·P_R`.
+    pub e: [u8; 32],
+    /// The proof.
+    pub proof: ReencryptionProof,
+}
+
+impl Partial {
+    /// Encoded length of [`Partial::to_bytes`].
+    pub const LEN: usize = 2 + 64 + ReencryptionProof::LEN;
+
+    /// `u16le(index) ‖ A_i ‖ E_i ‖ proof`.
+    pub fn to_bytes(&self) -> [u8; Self::LEN] {
+        let mut out = [0u8; Self::LEN];
+        out[..2].copy_from_slice(&self.index.to_le_bytes());
+        out[2..34].copy_from_slice(&self.a);
+        out[34..66].copy_from_slice(&self.e);
+        out[66..].copy_from_slice(&self.proof.to_bytes());
+        out
+    }
+
+    /// The inverse of [`Partial::to_bytes`]; point and scalar validity is checked by [`verify`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != Self::LEN {
+            return Err(Error::InvalidLength { what: "partial", expected: Self::LEN, got: bytes.len() });
+        }
+        let mut partial =
+            Partial { index: u16::from_le_bytes([bytes[0], bytes[1]]), a: [0; 32], e: [0; 32], proof: ReencryptionProof::from_bytes(&bytes[66..])? };
+        partial.a.copy_from_slice(&bytes[2..34]);
+        partial.e.copy_from_slice(&bytes[34..66]);
+        Ok(partial)
+    }
+}
+
+/// The Fiat–Shamir challenge `c = H("medshare/v1/reenc-proof", ctx, i, S_i, C1, P_R, A_i, E_i, T1, T2, T3)`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn challenge(
+    context: &RequestContext,
+    index: u16,
+    verification_share: &[u8; 32],
+    c1: &[u8; 32],
+    recipient: &[u8; 32],
+    a: &[u8; 32],
+    e: &[u8; 32],
+    commitments: [&[u8; 32]; 3],
+) -> curve25519_dalek::Scalar {
+    let ctx = context.to_bytes();
+    let index = index.to_le_bytes();
+    hash_to_scalar(
+        DST_REENCRYPTION_PROOF,
+        &[&ctx, &index, verification_share, c1, recipient, a, e, commitments[0], commitments[1], commitments[2]],
+    )
+}
+
+/// Verifies node `partial.index`'s partial against its verification share `S_i`, the
+/// capsule's `C1` and the recipient key `P_R`, in `context`.
+///
+/// Recomputes `T1 = z_s·G − c·S_i`, `T2 = z_r·G − c·A_i`, `T3 = z_s·C1 + z_r·P_R − c·E_i`
+/// (three multiscalar multiplications) and compares the challenge. All scalars must be
+/// canonical and all points valid canonical encodings.
+pub fn verify(
+    context: &RequestContext,
+    verification_share: &[u8; 32],
+    c1: &[u8; 32],
+    recipient: &[u8; 32],
+    partial: &Partial,
+) -> Result<()> {
+    if partial.index == 0 {
+        return Err(Error::InvalidIndex(0));
+    }
+    let c = canonical_scalar(&partial.proof.c, "proof challenge c")?;
+    let z_s = canonical_scalar(&partial.proof.z_s, "proof response z_s")?;
+    let z_r = canonical_scalar(&partial.proof.z_r, "proof response z_r")?;
+    let share = element(verification_share, "verification share S_i")?;
+    let c1_point = element(c1, "capsule C1")?;
+    let recipient_point = element(recipient, "recipient key P_R")?;
+    let a = element(&partial.a, "partial A_i")?;
+    let e = element(&partial.e, "partial E_i")?;
+    let g = group::basepoint();
+    let t = group::combinations(&[
+        (&[z_s, -c], &[&g, &share]),
+        (&[z_r, -c], &[&g, &a]),
+        (&[z_s, z_r, -c], &[&c1_point, &recipient_point, &e]),
+    ])?;
+    let expected = challenge(context, partial.index, verification_share, c1, recipient, &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
+    if expected == c { Ok(()) } else { Err(Error::InvalidProof) }
+}
+
+#[cfg(feature = "std")]
+impl crate::keys::KeyShare {
+    /// This node's partial re-encryption of `capsule` to `recipient`, with its proof.
+    /// Secret scalars (`s_i`, `r_i`, the proof nonces) are only used in constant-time code.
+    pub fn reencrypt(
+        &self,
+        rng: &mut impl rand_core::CryptoRngCore,
+        context: &RequestContext,
+        capsule: &crate::record::Capsule,
+        recipient: &crate::keys::PublicKey,
+    ) -> Result<Partial> {
+        use curve25519_dalek::{
+            Scalar,
+            constants::RISTRETTO_BASEPOINT_TABLE as G,
+            ristretto::{CompressedRistretto, RistrettoPoint},
+            traits::MultiscalarMul,
+        };
+        use zeroize::Zeroize;
+
+        let c1 = CompressedRistretto(capsule.c1).decompress().ok_or(Error::InvalidPoint("capsule C1"))?;
+        let mut r = Scalar::random(rng);
+        let mut k_s = Scalar::random(rng);
+        let mut k_r = Scalar::random(rng);
+        let a = (&r * G).compress().to_bytes();
+        let e = RistrettoPoint::multiscalar_mul([self.secret, r], [c1, recipient.point]).compress().to_bytes();
+        let t1 = (&k_s * G).compress().to_bytes();
+        let t2 = (&k_r * G).compress().to_bytes();
+        let t3 = RistrettoPoint::multiscalar_mul([k_s, k_r], [c1, recipient.point]).compress().to_bytes();
+        let c = challenge(
+            context,
+            self.index,
+            &self.verification_share.to_bytes(),
+            &capsule.c1,
+            &recipient.to_bytes(),
+            &a,
+            &e,
+            [&t1, &t2, &t3],
+        );
+        let proof = ReencryptionProof { c: c.to_bytes(), z_s: (k_s + c * self.secret).to_bytes(), z_r: (k_r + c * r).to_bytes() };
+        r.zeroize();
+        k_s.zeroize();
+        k_r.zeroize();
+        Ok(Partial { index: self.index, a, e, proof })
+    }
+}

@@ -1,0 +1,214 @@
+//! Every field of a partial, its proof, its context and a sealed record is bound: changing
+//! any of them is rejected, and non-canonical encodings never decode.
+
+use curve25519_dalek::{Scalar, constants::RISTRETTO_BASEPOINT_POINT as G};
+use encrypted_circuits::{
+    Error,
+    ceremony::CeremonyParams,
+    group,
+    keys::{KeyPossessionProof, PublicKey, UserSecretKey, verify_key_possession},
+    record::{self, Capsule, RecordBinding},
+    reencrypt::{self, Partial, ReencryptionProof, RequestContext},
+    vectors::run_ceremony,
+};
+use rand::{SeedableRng, rngs::StdRng};
+
+/// ℓ, the group order, little-endian: the smallest non-canonical scalar encoding.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0x10,
+];
+
+struct Fixture {
+    context: RequestContext,
+    share: [u8; 32],
+    c1: [u8; 32],
+    recipient: [u8; 32],
+    partial: Partial,
+}
+
+fn fixture() -> Fixture {
+    let mut rng = StdRng::seed_from_u64(11);
+    let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [1; 32], epoch: 0, size: 3, threshold: 2 }).unwrap();
+    let recipient = UserSecretKey::random(&mut rng).public_key();
+    let owner = UserSecretKey::random(&mut rng).public_key();
+    let binding = RecordBinding { program_id: [3; 32], owner: [4; 32], record_id: 1, version: 1, address: [5; 32] };
+    let sealed = record::seal(&mut rng, &binding, b"x", &nodes[0].cluster_key, &owner);
+    let context = RequestContext { program_id: [3; 32], cluster: [1; 32], request: [6; 32], epoch: 0 };
+    let partial = nodes[1].share.reencrypt(&mut rng, &context, &sealed.cluster_capsule, &recipient).unwrap();
+    Fixture {
+        context,
+        share: nodes[1].share.verification_share().to_bytes(),
+        c1: sealed.cluster_capsule.c1,
+        recipient: recipient.to_bytes(),
+        partial,
+    }
+}
+
+fn verify(f: &Fixture) -> Result<(), Error> {
+    reencrypt::verify(&f.context, &f.share, &f.c1, &f.recipient, &f.partial)
+}
+
+fn other_point() -> [u8; 32] {
+    (G * Scalar::from(1234u64)).compress().to_bytes()
+}
+
+#[test]
+fn the_untampered_partial_verifies_and_round_trips_through_bytes() {
+    let f = fixture();
+    verify(&f).unwrap();
+    assert_eq!(Partial::from_bytes(&f.partial.to_bytes()).unwrap(), f.partial);
+    assert!(Partial::from_bytes(&f.partial.to_bytes()[1..]).is_err());
+}
+
+#[test]
+fn every_tampered_field_is_rejected() {
+    type Tamper = fn(&mut Fixture);
+    let cases: &[(&str, Tamper)] = &[
+        ("A_i", |f| f.partial.a = other_point()),
+        ("E_i", |f| f.partial.e = other_point()),
+        ("index", |f| f.partial.index = 3),
+        ("c", |f| f.partial.proof.c[0] ^= 1),
+        ("z_s", |f| f.partial.proof.z_s[0] ^= 1),
+        ("z_r", |f| f.partial.proof.z_r[0] ^= 1),
+        ("program id", |f| f.context.program_id[0] ^= 1),
+        ("cluster", |f| f.context.cluster[0] ^= 1),
+        ("request", |f| f.context.request[0] ^= 1),
+        ("epoch", |f| f.context.epoch += 1),
+        ("verification share", |f| f.share = other_point()),
+        ("capsule C1", |f| f.c1 = other_point()),
+        ("recipient", |f| f.recipient = other_point()),
+        ("proof swapped with another's", |f| f.partial.proof = ReencryptionProof { c: f.partial.proof.z_s, z_s: f.partial.proof.c, z_r: f.partial.proof.z_r }),
+    ];
+    for (name, tamper) in cases {
+        let mut f = fixture();
+        tamper(&mut f);
+        let result = verify(&f);
+        assert!(result.is_err(), "tampered {name} must not verify");
+        println!("{name}: {}", result.unwrap_err());
+    }
+}
+
+#[test]
+fn non_canonical_encodings_are_rejected() {
+    let f = fixture();
+    // scalars: ℓ itself, ℓ + c (the same residue as c), and all-ones
+    for bad in [ELL, [0xff; 32]] {
+        for field in 0..3 {
+            let mut g = fixture();
+            match field {
+                0 => g.partial.proof.c = bad,
+                1 => g.partial.proof.z_s = bad,
+                _ => g.partial.proof.z_r = bad,
+            }
+            assert!(matches!(verify(&g), Err(Error::InvalidScalar(_))), "field {field}");
+        }
+    }
+    let mut plus_ell = fixture();
+    let c = Scalar::from_canonical_bytes(f.partial.proof.c).unwrap();
+    let mut wide = [0u8; 64];
+    wide[..32].copy_from_slice(&(c + Scalar::ZERO).to_bytes());
+    let mut sum = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let s = u16::from(f.partial.proof.c[i]) + u16::from(ELL[i]) + carry;
+        sum[i] = s as u8;
+        carry = s >> 8;
+    }
+    plus_ell.partial.proof.c = sum; // c + ℓ < 2^256: same value mod ℓ, not canonical
+    assert!(matches!(verify(&plus_ell), Err(Error::InvalidScalar(_))));
+
+    // points: the high bit, a negative field element, and a non-square
+    let mut high_bit = f.partial.a;
+    high_bit[31] |= 0x80;
+    let mut negative = [0u8; 32];
+    negative[0] = 1; // s = 1 is "negative" (odd): not a canonical Ristretto encoding
+    // the first even, canonical field element that is not the encoding of a point
+    let not_a_point = (1u8..)
+        .map(|k| {
+            let mut b = [0u8; 32];
+            b[0] = 2 * k;
+            b
+        })
+        .find(|b| curve25519_dalek::ristretto::CompressedRistretto(*b).decompress().is_none())
+        .unwrap();
+    for bad in [high_bit, negative, not_a_point] {
+        let mut g = fixture();
+        g.partial.a = bad;
+        assert!(matches!(verify(&g), Err(Error::InvalidPoint(_))));
+        assert!(group::element(&bad, "x").is_err());
+        assert!(PublicKey::from_bytes(&bad, "x").is_err());
+        assert!(Capsule::from_bytes(&[bad, f.c1].concat()).is_err());
+    }
+    assert_eq!(PublicKey::from_bytes(&[0; 32], "P").unwrap_err(), Error::IdentityPoint("P"));
+    assert!(UserSecretKey::from_bytes(&ELL).is_err());
+    assert!(UserSecretKey::from_bytes(&[0; 32]).is_err());
+}
+
+#[test]
+fn sealed_records_reject_every_tampered_byte_and_binding() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let owner = UserSecretKey::random(&mut rng);
+    let cluster = UserSecretKey::random(&mut rng).public_key();
+    let binding = RecordBinding { program_id: [3; 32], owner: [4; 32], record_id: 1, version: 1, address: [5; 32] };
+    let sealed = record::seal(&mut rng, &binding, b"hemoglobin A1c 6.1%", &cluster, &owner.public_key());
+    let m = sealed.owner_capsule.open(&owner).unwrap();
+    assert_eq!(record::open(&binding, &m, &sealed.ciphertext).unwrap(), b"hemoglobin A1c 6.1%");
+
+    let n = sealed.ciphertext.len();
+    for (region, position) in [("nonce", 0), ("ciphertext", 12), ("tag", n - 1)] {
+        let mut tampered = sealed.ciphertext.clone();
+        tampered[position] ^= 0x01;
+        assert_eq!(record::open(&binding, &m, &tampered).unwrap_err(), Error::DecryptionFailed, "{region}");
+    }
+    assert!(record::open(&binding, &m, &sealed.ciphertext[..27]).is_err(), "shorter than nonce + tag");
+    type Rebind = fn(&mut RecordBinding);
+    let rebinds: &[(&str, Rebind)] = &[
+        ("program id", |b| b.program_id[0] ^= 1),
+        ("owner", |b| b.owner[0] ^= 1),
+        ("record id", |b| b.record_id += 1),
+        ("version", |b| b.version += 1),
+        ("address (HKDF salt)", |b| b.address[0] ^= 1),
+    ];
+    for (name, rebind) in rebinds {
+        let mut moved = binding;
+        rebind(&mut moved);
+        assert_eq!(record::open(&moved, &m, &sealed.ciphertext).unwrap_err(), Error::DecryptionFailed, "{name}");
+    }
+}
+
+#[test]
+fn key_possession_proofs_bind_wallet_key_and_commitment() {
+    let mut rng = StdRng::seed_from_u64(13);
+    let key = UserSecretKey::random(&mut rng);
+    let public = key.public_key().to_bytes();
+    let wallet = [9u8; 32];
+    let proof = key.prove_possession(&mut rng, &wallet);
+    verify_key_possession(&wallet, &public, &proof).unwrap();
+    assert_eq!(KeyPossessionProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+    assert_eq!(verify_key_possession(&[8; 32], &public, &proof).unwrap_err(), Error::InvalidKeyPossessionProof);
+    let other = UserSecretKey::random(&mut rng).public_key().to_bytes();
+    assert_eq!(verify_key_possession(&wallet, &other, &proof).unwrap_err(), Error::InvalidKeyPossessionProof);
+    let mut bad_z = proof;
+    bad_z.z[0] ^= 1;
+    assert!(verify_key_possession(&wallet, &public, &bad_z).is_err());
+    let mut bad_r = proof;
+    bad_r.r = other;
+    assert!(verify_key_possession(&wallet, &public, &bad_r).is_err());
+    assert_eq!(verify_key_possession(&wallet, &[0; 32], &proof).unwrap_err(), Error::IdentityPoint("user public key"));
+    bad_z.z = ELL;
+    assert!(matches!(verify_key_possession(&wallet, &public, &bad_z), Err(Error::InvalidScalar(_))));
+}
+
+#[test]
+fn wallet_signature_derivation_is_deterministic_and_domain_separated() {
+    let signature = [0x5a; 64];
+    let a = UserSecretKey::from_wallet_signature(&signature).unwrap();
+    let b = UserSecretKey::from_wallet_signature(&signature).unwrap();
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    let mut other = signature;
+    other[63] ^= 1;
+    assert_ne!(UserSecretKey::from_wallet_signature(&other).unwrap().to_bytes(), a.to_bytes());
+    assert_eq!(UserSecretKey::from_bytes(&a.to_bytes()).unwrap().public_key(), a.public_key());
+    assert!(!format!("{a:?}").contains(&format!("{:?}", a.to_bytes()[0])) || format!("{a:?}") == "UserSecretKey(..)");
+}

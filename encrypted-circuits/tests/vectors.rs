@@ -1,0 +1,43 @@
+//! The published test vectors hold, and are exactly what the generator makes.
+
+use encrypted_circuits::vectors::{self, VectorFile};
+
+fn published() -> VectorFile {
+    let text = include_str!("vectors/reencrypt.json");
+    serde_json::from_str(text).expect("the vectors file parses")
+}
+
+#[test]
+fn every_published_case_checks() {
+    let file = published();
+    assert_eq!(file.version, "medshare/v1");
+    let shapes: Vec<(u16, u16, bool)> = file.cases.iter().map(|c| (c.t, c.n, c.record.plaintext.is_empty())).collect();
+    for required in [(2, 3, false), (3, 5, false), (5, 5, false), (2, 3, true)] {
+        assert!(shapes.contains(&required), "missing case {required:?}");
+    }
+    for case in &file.cases {
+        assert_eq!(case.partials.len(), usize::from(case.t));
+        vectors::check(case).unwrap();
+    }
+}
+
+#[test]
+fn a_changed_byte_fails_the_check() {
+    let mut file = published();
+    let case = &mut file.cases[1];
+    let mut e = case.partials[0].e.clone().into_bytes();
+    e[0] = if e[0] == b'0' { b'1' } else { b'0' };
+    case.partials[0].e = String::from_utf8(e).unwrap();
+    assert!(vectors::check(case).is_err());
+    let mut file = published();
+    file.cases[0].record.plaintext.push_str("00");
+    assert!(vectors::check(&file.cases[0]).is_err());
+    let mut file = published();
+    file.cases[2].record_key = file.cases[2].record_key.to_uppercase();
+    assert!(vectors::check(&file.cases[2]).is_err(), "uppercase hex is refused");
+}
+
+#[test]
+fn the_file_is_what_the_generator_makes() {
+    assert_eq!(vectors::generate().unwrap(), published(), "run `cargo run -p encrypted-circuits --example make_test_vectors`");
+}

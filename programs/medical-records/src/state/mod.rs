@@ -1,0 +1,5 @@
+//! Account types, one file each.
+
+pub mod cluster;
+
+pub use cluster::*;

@@ -1,0 +1,136 @@
+//! A real local cluster: the in-process `solana-test-validator` with the program deployed
+//! through the upgradeable loader from the `.so`, reached over JSON-RPC and the websocket.
+
+use medshare_client::PROGRAM_ID;
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use solana_pubkey::Pubkey;
+use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
+use solana_transaction::Transaction;
+use std::{
+    path::PathBuf,
+    sync::atomic::{AtomicU16, Ordering},
+    time::Instant,
+};
+
+/// A running validator with the program deployed; stopped and its ledger removed on drop.
+pub struct Localnet {
+    /// The validator itself.
+    pub validator: TestValidator,
+    /// The genesis mint: holds all the SOL, funds test wallets.
+    pub mint: Keypair,
+    /// JSON-RPC client at `confirmed`.
+    pub rpc: RpcClient,
+    ledger: PathBuf,
+}
+
+/// Each validator in one process gets its own block of ports.
+static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
+
+impl Localnet {
+    /// Starts a validator with `target/deploy/medical_records.so` deployed at the program id.
+    pub async fn start() -> Localnet {
+        let started = Instant::now();
+        let so = crate::program_so();
+        let mut genesis = TestValidatorGenesis::default();
+        // The debug build's default port range includes a port already taken on these
+        // machines: choose a block per process and per validator.
+        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst);
+        let base = 20_000 + ((std::process::id() % 40) as u16 * 4 + slot % 4) * 100;
+        genesis.port_range((base, base + 100)).gossip_port(base);
+        // Without a ledger path it would create one inside the cargo registry's sources.
+        let ledger = std::env::temp_dir().join(format!("medshare-ledger-{}-{slot}", std::process::id()));
+        genesis.ledger_path(&ledger);
+        genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
+            // history is what auditors and backfill read
+            enable_rpc_transaction_history: true,
+            enable_extended_tx_metadata_storage: true,
+            ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
+        });
+        genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+            program_id: PROGRAM_ID,
+            loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+            upgrade_authority: Pubkey::new_unique(),
+            program_path: so,
+        }]);
+        let (validator, mint) = genesis.start_async().await;
+        let rpc = RpcClient::new_with_commitment(validator.rpc_url(), CommitmentConfig::confirmed());
+        eprintln!("localnet: validator up in {:.1?} at {}", started.elapsed(), validator.rpc_url());
+        Localnet { validator, mint, rpc, ledger }
+    }
+
+    /// A new wallet funded with `sol` SOL from the mint.
+    pub async fn funded(&self, sol: u64) -> Keypair {
+        let wallet = Keypair::new();
+        let transfer = solana_system_interface::instruction::transfer(
+            &self.mint.pubkey(),
+            &wallet.pubkey(),
+            sol * solana_native_token::LAMPORTS_PER_SOL,
+        );
+        let blockhash = self.rpc.get_latest_blockhash().await.expect("blockhash");
+        let tx = Transaction::new_signed_with_payer(&[transfer], Some(&self.mint.pubkey()), &[&self.mint], blockhash);
+        self.rpc.send_and_confirm_transaction(&tx).await.expect("fund a wallet");
+        wallet
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.ledger);
+    }
+}
+
+/// What one transaction did, as the websocket's `logsSubscribe` reported it at `confirmed`.
+pub struct Observed {
+    /// The transaction signature.
+    pub signature: solana_signature::Signature,
+    /// Its log lines.
+    pub logs: Vec<String>,
+    /// The program's events decoded from those lines.
+    pub events: Vec<medshare_client::events::Event>,
+}
+
+impl Localnet {
+    /// Sends `instructions` (signed by `payer` and `others`) over JSON-RPC and returns the
+    /// program's logs and events as the websocket subscription delivers them.
+    pub async fn send_observed(
+        &self,
+        payer: &Keypair,
+        others: &[&Keypair],
+        instructions: &[solana_instruction::Instruction],
+    ) -> Result<Observed, String> {
+        use futures_util::StreamExt;
+        use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
+        use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
+
+        let pubsub = PubsubClient::new(self.validator.rpc_pubsub_url()).await.map_err(|e| e.to_string())?;
+        let (mut stream, unsubscribe) = pubsub
+            .logs_subscribe(
+                RpcTransactionLogsFilter::Mentions(vec![PROGRAM_ID.to_string()]),
+                RpcTransactionLogsConfig { commitment: Some(CommitmentConfig::confirmed()) },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut signers = vec![payer];
+        signers.extend_from_slice(others);
+        let blockhash = self.rpc.get_latest_blockhash().await.map_err(|e| e.to_string())?;
+        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
+        let signature = self.rpc.send_and_confirm_transaction(&tx).await.map_err(|e| e.to_string())?;
+        let deadline = std::time::Duration::from_secs(30);
+        let logs = loop {
+            let notification = tokio::time::timeout(deadline, stream.next())
+                .await
+                .map_err(|_| format!("no logsSubscribe notification for {signature} in {deadline:?}"))?
+                .ok_or("the log subscription closed")?;
+            if notification.value.signature == signature.to_string() {
+                break notification.value.logs;
+            }
+        };
+        drop(stream);
+        unsubscribe().await;
+        let events = medshare_client::events::from_logs(&logs).map_err(|e| e.to_string())?;
+        Ok(Observed { signature, logs, events })
+    }
+}

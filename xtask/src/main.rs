@@ -1,0 +1,71 @@
+//! `cargo xtask <command>`: the project's one entry point for tooling.
+//!
+//! | command     | does |
+//! |-------------|------|
+//! | `setup`     | installs what the build needs, idempotently: the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
+//! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
+//! | `test`      | everything CI runs: `build-sbf`, the program's host unit tests, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator) |
+//! | `demo`      | the main job: a local validator with the program deployed, and a cluster created over RPC |
+//!
+//! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
+//! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
+
+mod paths;
+mod sbf;
+mod setup;
+
+use anyhow::{Result, bail};
+use std::process::Command;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    match command {
+        "setup" => setup::run(),
+        "build-sbf" => {
+            setup::run()?;
+            sbf::build()
+        }
+        "test" => test(rest),
+        "demo" => demo(rest),
+        "help" | "--help" | "-h" => {
+            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo>");
+            Ok(())
+        }
+        other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),
+    }
+}
+
+/// Everything CI runs, in dependency order; stops at the first failure.
+fn test(extra: &[String]) -> Result<()> {
+    setup::run()?;
+    sbf::build()?;
+    sbf::host_unit_tests()?;
+    let mut cargo = paths::cargo();
+    cargo.current_dir(paths::repo_root()).args(["test", "--workspace"]).args(extra);
+    run_step(&mut cargo, "host workspace tests")
+}
+
+/// The main job. For now: a real local validator with the program deployed through the
+/// upgradeable loader, and a cluster created over JSON-RPC with its event read back.
+fn demo(extra: &[String]) -> Result<()> {
+    setup::run()?;
+    sbf::build()?;
+    let mut cargo = paths::cargo();
+    cargo
+        .current_dir(paths::repo_root())
+        .args(["run", "--quiet", "-p", "medshare-tests", "--bin", "localnet-demo", "--"])
+        .args(extra);
+    run_step(&mut cargo, "localnet demo")
+}
+
+/// Runs a command, echoing it, and turns a non-zero exit into an error naming `what`.
+pub fn run_step(command: &mut Command, what: &str) -> Result<()> {
+    eprintln!("xtask: {what}: {command:?}");
+    let status = command.status()?;
+    if !status.success() {
+        bail!("{what} failed ({status})");
+    }
+    Ok(())
+}
