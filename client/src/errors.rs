@@ -6,8 +6,8 @@ pub const CUSTOM_ERROR_BASE: u32 = 6000;
 /// The program's errors, in the order of its `MedShareError` enum (code = 6000 + position),
 /// with the same messages. `medshare-tests` checks this table against the IDL.
 pub const PROGRAM_ERRORS: &[(&str, &str)] = &[
-    ("InvalidThreshold", "threshold must satisfy 1 <= t <= n"),
-    ("InvalidClusterSize", "cluster size n must be between 1 and MAX_NODES"),
+    ("InvalidThreshold", "threshold must satisfy 2 <= t <= n"),
+    ("InvalidClusterSize", "cluster size n must be between 2 and 16"),
 ];
 
 /// The name and message of a custom error code of the program, if it is one.

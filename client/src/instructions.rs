@@ -17,9 +17,9 @@ fn data(name: &str, args: &impl BorshSerialize) -> Vec<u8> {
 pub struct CreateClusterArgs {
     /// Admin-chosen id, part of the cluster's seeds.
     pub cluster_id: u64,
-    /// `t`, with `1 ≤ t ≤ n`.
+    /// `t`, with `2 ≤ t ≤ n`.
     pub threshold: u8,
-    /// `n`, with `1 ≤ n ≤ 16`.
+    /// `n`, with `2 ≤ n ≤ 16`.
     pub size: u8,
 }
 

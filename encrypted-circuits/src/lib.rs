@@ -12,6 +12,7 @@
 //!   a Fiat–Shamir proof of knowledge of `(s_i, r_i)` (a Chaum–Pedersen-style Sigma
 //!   protocol: Chaum & Pedersen, CRYPTO '92; Fiat & Shamir, CRYPTO '86), and its
 //!   verification;
+//! - [`aead`]: AES-256-GCM with random nonces, `nonce ‖ ciphertext ‖ tag`, the one symmetric format;
 //! - [`threshold`]: Lagrange combination of any `t` partials (Shamir, CACM 1979) and a
 //!   shared-work verification of a request's partials;
 //! - [`ceremony`]: the distributed key generation (Pedersen, EUROCRYPT '91, with the
@@ -103,7 +104,7 @@ pub mod keys;
 pub mod reencrypt;
 
 #[cfg(feature = "std")]
-mod aead;
+pub mod aead;
 #[cfg(feature = "std")]
 pub mod ceremony;
 #[cfg(feature = "std")]

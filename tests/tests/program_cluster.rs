@@ -66,9 +66,10 @@ fn create_cluster_rejects_bad_parameters_with_named_errors() {
     let admin = svm::funded(&mut svm, 10);
     let cases = [
         (CreateClusterArgs { cluster_id: 1, threshold: 0, size: 3 }, "InvalidThreshold"),
+        (CreateClusterArgs { cluster_id: 5, threshold: 1, size: 3 }, "InvalidThreshold"),
         (CreateClusterArgs { cluster_id: 2, threshold: 4, size: 3 }, "InvalidThreshold"),
-        (CreateClusterArgs { cluster_id: 3, threshold: 1, size: 0 }, "InvalidClusterSize"),
-        (CreateClusterArgs { cluster_id: 4, threshold: 1, size: 17 }, "InvalidClusterSize"),
+        (CreateClusterArgs { cluster_id: 3, threshold: 1, size: 1 }, "InvalidClusterSize"),
+        (CreateClusterArgs { cluster_id: 4, threshold: 2, size: 17 }, "InvalidClusterSize"),
     ];
     for (args, expected) in cases {
         let (ix, cluster) = instructions::create_cluster(&admin.pubkey(), args);
@@ -102,7 +103,7 @@ fn create_cluster_needs_the_admin_signature_and_a_fresh_address() {
     let (ix, _) = instructions::create_cluster(&admin.pubkey(), args);
     svm::send(&mut svm, &admin, &[], &[ix]).expect("first create");
     let before = svm.get_account(&cluster).unwrap().data;
-    let (again, _) = instructions::create_cluster(&admin.pubkey(), CreateClusterArgs { threshold: 1, ..args });
+    let (again, _) = instructions::create_cluster(&admin.pubkey(), CreateClusterArgs { threshold: 3, ..args });
     svm::send(&mut svm, &admin, &[], &[again]).expect_err("the address is taken");
     assert_eq!(svm.get_account(&cluster).unwrap().data, before);
 }

@@ -6,10 +6,12 @@
 //! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
 //! | `test`      | everything CI runs: `build-sbf`, the program's host unit tests, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator) |
 //! | `demo`      | the main job: a local validator with the program deployed, and a cluster created over RPC |
+//! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
 //! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
 
+mod bench;
 mod paths;
 mod sbf;
 mod setup;
@@ -29,8 +31,9 @@ fn main() -> Result<()> {
         }
         "test" => test(rest),
         "demo" => demo(rest),
+        "bench" => bench::run(),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo>");
+            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench>");
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),

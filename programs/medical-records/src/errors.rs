@@ -7,9 +7,9 @@ use anchor_lang::prelude::*;
 #[error_code]
 pub enum MedShareError {
     /// 6000
-    #[msg("threshold must satisfy 1 <= t <= n")]
+    #[msg("threshold must satisfy 2 <= t <= n")]
     InvalidThreshold,
     /// 6001
-    #[msg("cluster size n must be between 1 and MAX_NODES")]
+    #[msg("cluster size n must be between 2 and 16")]
     InvalidClusterSize,
 }

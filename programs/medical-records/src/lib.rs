@@ -33,7 +33,7 @@ declare_id!("G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ");
 pub mod medical_records {
     use super::*;
 
-    /// Creates a cluster: the admin fixes `n` (`size`) and `t` (`threshold`); nodes join later.
+    /// Creates a cluster: the admin fixes `n` (`size`) and `t` (`threshold`), `2 ≤ t ≤ n ≤ 16`; nodes join later.
     pub fn create_cluster(ctx: &mut Context<CreateCluster>, cluster_id: u64, threshold: u8, size: u8) -> Result<()> {
         create_cluster::handler(ctx, cluster_id, threshold, size)
     }

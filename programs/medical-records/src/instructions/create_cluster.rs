@@ -28,10 +28,13 @@ pub struct CreateCluster {
     pub system_program: Program<System>,
 }
 
-/// Checks `1 ≤ n ≤ MAX_NODES` and `1 ≤ t ≤ n`, fills the cluster, emits [`ClusterCreated`].
+/// Checks `2 ≤ n ≤ MAX_NODES` and `2 ≤ t ≤ n`, fills the cluster, emits [`ClusterCreated`].
+///
+/// `t = 1` is refused: every node would hold the whole cluster key, and the key ceremony
+/// (FROST's DKG) needs at least two participants to deal (docs/protocol.md §4).
 pub fn handler(ctx: &mut Context<CreateCluster>, cluster_id: u64, threshold: u8, size: u8) -> Result<()> {
-    require!(size >= 1 && size as usize <= MAX_NODES, MedShareError::InvalidClusterSize);
-    require!(threshold >= 1 && threshold <= size, MedShareError::InvalidThreshold);
+    require!(size >= 2 && size as usize <= MAX_NODES, MedShareError::InvalidClusterSize);
+    require!(threshold >= 2 && threshold <= size, MedShareError::InvalidThreshold);
 
     let admin = *ctx.accounts.admin.address();
     let cluster_address = *ctx.accounts.cluster.address();

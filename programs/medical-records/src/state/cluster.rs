@@ -50,7 +50,7 @@ pub struct Cluster {
     pub epoch: PodU64,
     /// The cluster public key `PK = s·G`, all-zero until the cluster is active.
     pub public_key: [u8; 32],
-    /// `t`: valid partials needed to complete a share (1 ≤ t ≤ n).
+    /// `t`: valid partials needed to complete a share (2 ≤ t ≤ n).
     pub threshold: u8,
     /// `n`: the number of member nodes.
     pub size: u8,

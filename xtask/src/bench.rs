@@ -1,0 +1,117 @@
+//! `cargo xtask bench`: runs the criterion benchmarks of `encrypted-circuits`, measures
+//! `openssl speed -evp aes-256-gcm` on the same machine, and writes the ratios the goals
+//! are stated in into `docs/BENCHMARKS.md` (between the `bench:circuit` markers).
+
+use crate::{paths, run_step};
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path, process::Command};
+
+const START: &str = "<!-- bench:circuit:start (written by `cargo xtask bench`) -->";
+const END: &str = "<!-- bench:circuit:end -->";
+
+pub fn run() -> Result<()> {
+    run_step(
+        paths::cargo()
+            .current_dir(paths::repo_root())
+            .args(["bench", "-p", "encrypted-circuits", "--bench", "circuit", "--", "--warm-up-time", "1", "--measurement-time", "4"]),
+        "criterion benchmarks",
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| paths::repo_root().join("target"));
+    let times = criterion_medians(&target.join("criterion"))?;
+    let openssl = openssl_aes_gcm_8k()?;
+    let report = report(&times, openssl)?;
+    println!("{report}");
+    let doc = paths::repo_root().join("docs").join("BENCHMARKS.md");
+    let text = fs::read_to_string(&doc).context("read docs/BENCHMARKS.md")?;
+    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else { bail!("docs/BENCHMARKS.md lacks the bench:circuit markers") };
+    let updated = format!("{}{START}\n{report}{}", &text[..a], &text[b..]);
+    fs::write(&doc, updated)?;
+    eprintln!("xtask: updated {}", doc.display());
+    Ok(())
+}
+
+/// `full_id → median ns` from every `new/` result criterion wrote.
+fn criterion_medians(dir: &Path) -> Result<BTreeMap<String, f64>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).with_context(|| format!("read {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == "new") {
+                    let bench: Value = serde_json::from_str(&fs::read_to_string(path.join("benchmark.json"))?)?;
+                    let estimates: Value = serde_json::from_str(&fs::read_to_string(path.join("estimates.json"))?)?;
+                    let id = bench["full_id"].as_str().unwrap_or_default().to_owned();
+                    let median = estimates["median"]["point_estimate"].as_f64().unwrap_or(f64::NAN);
+                    out.insert(id, median);
+                } else {
+                    stack.push(path);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Bytes per second of `openssl speed -evp aes-256-gcm` on 8 KiB blocks.
+fn openssl_aes_gcm_8k() -> Result<f64> {
+    let out = Command::new("openssl").args(["speed", "-evp", "aes-256-gcm", "-bytes", "8192", "-seconds", "3"]).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "AES-256-GCM  <rate>k" : thousands of bytes per second
+    let line = text.lines().rev().find(|l| l.to_ascii_lowercase().starts_with("aes-256-gcm")).context("openssl speed output")?;
+    let rate = line.split_whitespace().last().context("openssl rate")?.trim_end_matches('k');
+    Ok(rate.parse::<f64>()? * 1000.0)
+}
+
+fn report(times: &BTreeMap<String, f64>, openssl: f64) -> Result<String> {
+    let get = |id: &str| times.get(id).copied().with_context(|| format!("no criterion result for {id}"));
+    let base = get("baseline/scalar_mul")?;
+    let mut out = String::new();
+    let cpu = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    writeln!(out, "Machine: {cpu}, {} cores. Medians of criterion runs; `x` = multiples of one variable-base scalar multiplication ({:.1} µs) measured in the same run.\n", std::thread::available_parallelism().map_or(0, |n| n.get()), base / 1e3)?;
+    writeln!(out, "| operation | time | ratio | goal | met |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    let row = |out: &mut String, name: &str, ns: f64, goal: Option<f64>| -> Result<()> {
+        let ratio = ns / base;
+        let (goal_text, met) = match goal {
+            Some(g) => (format!("≤ {g}x"), if ratio <= g { "yes" } else { "**no**" }),
+            None => (String::new(), ""),
+        };
+        writeln!(out, "| {name} | {:.1} µs | {ratio:.2}x | {goal_text} | {met} |", ns / 1e3)?;
+        Ok(())
+    };
+    row(&mut out, "partial with proof", get("circuit/partial_with_proof")?, Some(5.0))?;
+    row(&mut out, "verify one partial", get("circuit/verify")?, Some(4.0))?;
+    let single = get("circuit/verify")?;
+    for t in [3, 8, 16] {
+        let batch = get(&format!("circuit/verify_request_partials/{t}"))?;
+        let per = batch / t as f64;
+        row(&mut out, &format!("verify a request's {t} partials together, per partial"), per, None)?;
+        writeln!(out, "|  ↳ cheaper per partial than single verifies | | {:.2} of single | < 1 | {} |", per / single, if per < single { "yes" } else { "**no**" })?;
+    }
+    for t in [3, 8, 16] {
+        row(&mut out, &format!("combine + open (t = {t})"), get(&format!("circuit/combine_and_open/{t}"))?, None)?;
+    }
+    writeln!(out, "\n| record / AEAD | size | time | throughput |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for (id, label) in [("record/seal", "record seal (AEAD + 2 capsules)"), ("record/open", "record open"), ("aes256gcm/seal", "AES-256-GCM seal"), ("aes256gcm/open", "AES-256-GCM open")] {
+        for size in [1024u64, 1 << 20] {
+            let ns = get(&format!("{id}/{size}"))?;
+            writeln!(out, "| {label} | {} | {:.1} µs | {:.0} MB/s |", if size == 1024 { "1 KiB" } else { "1 MiB" }, ns / 1e3, size as f64 / ns * 1e3)?;
+        }
+    }
+    let seal_rate = (1u64 << 20) as f64 / get("aes256gcm/seal/1048576")? * 1e9;
+    writeln!(
+        out,
+        "\nAES-256-GCM seal at 1 MiB: {:.0} MB/s; `openssl speed -evp aes-256-gcm` (8 KiB): {:.0} MB/s; ratio {:.0}% (goal ≥ 90%: {}).",
+        seal_rate / 1e6,
+        openssl / 1e6,
+        seal_rate / openssl * 100.0,
+        if seal_rate >= 0.9 * openssl { "met" } else { "**not met**" }
+    )?;
+    Ok(out)
+}
