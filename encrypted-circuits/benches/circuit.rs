@@ -87,4 +87,6 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(circuit, benches);
+
+
 criterion_main!(circuit);

@@ -27,18 +27,22 @@ mod backend {
         traits::VartimeMultiscalarMul,
     };
 
-    /// A decoded group element.
+    /// A decoded group element; `G` is marked so that sums with it use dalek's basepoint tables.
     #[derive(Clone, Copy, Debug)]
-    pub struct Element(pub(crate) RistrettoPoint);
+    pub struct Element {
+        pub(crate) point: RistrettoPoint,
+        is_basepoint: bool,
+    }
 
     /// Decodes a canonical encoding; a non-canonical or invalid one is an error.
     pub fn element(bytes: &[u8; 32], what: &'static str) -> Result<Element> {
-        CompressedRistretto(*bytes).decompress().map(Element).ok_or(Error::InvalidPoint(what))
+        let point = CompressedRistretto(*bytes).decompress().ok_or(Error::InvalidPoint(what))?;
+        Ok(Element { point, is_basepoint: false })
     }
 
     /// `G` as an element.
     pub fn basepoint() -> Element {
-        Element(curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT)
+        Element { point: curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT, is_basepoint: true }
     }
 
     /// `Σ scalars[j]·points[j]` for each of several sums, encoded. Computed as
@@ -47,8 +51,11 @@ mod backend {
         let half = Scalar::from(2u64).invert();
         let halves: Vec<RistrettoPoint> = sums
             .iter()
-            .map(|(scalars, points)| {
-                RistrettoPoint::vartime_multiscalar_mul(scalars.iter().map(|s| s * half), points.iter().map(|p| p.0))
+            .map(|(scalars, points)| match (scalars, points) {
+                ([b, a], [g, p]) if g.is_basepoint => {
+                    RistrettoPoint::vartime_double_scalar_mul_basepoint(&(a * half), &p.point, &(b * half))
+                }
+                _ => RistrettoPoint::vartime_multiscalar_mul(scalars.iter().map(|s| s * half), points.iter().map(|p| p.point)),
             })
             .collect();
         Ok(RistrettoPoint::double_and_compress_batch(&halves).into_iter().map(|c| c.to_bytes()).collect())

@@ -193,14 +193,23 @@ impl crate::keys::KeyShare {
         use zeroize::Zeroize;
 
         let c1 = CompressedRistretto(capsule.c1).decompress().ok_or(Error::InvalidPoint("capsule C1"))?;
-        let mut r = Scalar::random(rng);
-        let mut k_s = Scalar::random(rng);
-        let mut k_r = Scalar::random(rng);
-        let a = (&r * G).compress().to_bytes();
-        let e = RistrettoPoint::multiscalar_mul([self.secret, r], [c1, recipient.point]).compress().to_bytes();
-        let t1 = (&k_s * G).compress().to_bytes();
-        let t2 = (&k_r * G).compress().to_bytes();
-        let t3 = RistrettoPoint::multiscalar_mul([k_s, k_r], [c1, recipient.point]).compress().to_bytes();
+        // Draw the halves r', k_s', k_r' of r, k_s, k_r (uniform, so r = 2r' etc. are too) and
+        // halve s_i, so that all five published points come out of one batched encoding.
+        let mut r_half = Scalar::random(rng);
+        let mut k_s_half = Scalar::random(rng);
+        let mut k_r_half = Scalar::random(rng);
+        let mut s_half = self.secret * Scalar::from(2u64).invert();
+        let halves = [
+            &r_half * G,
+            RistrettoPoint::multiscalar_mul([s_half, r_half], [c1, recipient.point]),
+            &k_s_half * G,
+            &k_r_half * G,
+            RistrettoPoint::multiscalar_mul([k_s_half, k_r_half], [c1, recipient.point]),
+        ];
+        let encoded = RistrettoPoint::double_and_compress_batch(&halves);
+        let [a, e, t1, t2, t3] = [0, 1, 2, 3, 4].map(|i| encoded[i].to_bytes());
+        let two = Scalar::from(2u64);
+        let (mut r, mut k_s, mut k_r) = (two * r_half, two * k_s_half, two * k_r_half);
         let c = challenge(
             context,
             self.index,
@@ -212,9 +221,9 @@ impl crate::keys::KeyShare {
             [&t1, &t2, &t3],
         );
         let proof = ReencryptionProof { c: c.to_bytes(), z_s: (k_s + c * self.secret).to_bytes(), z_r: (k_r + c * r).to_bytes() };
-        r.zeroize();
-        k_s.zeroize();
-        k_r.zeroize();
+        for secret in [&mut r, &mut k_s, &mut k_r, &mut r_half, &mut k_s_half, &mut k_r_half, &mut s_half] {
+            secret.zeroize();
+        }
         Ok(Partial { index: self.index, a, e, proof })
     }
 }

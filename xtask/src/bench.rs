@@ -10,15 +10,17 @@ use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path, process::Comma
 const START: &str = "<!-- bench:circuit:start (written by `cargo xtask bench`) -->";
 const END: &str = "<!-- bench:circuit:end -->";
 
-pub fn run() -> Result<()> {
-    run_step(
-        paths::cargo()
-            .current_dir(paths::repo_root())
-            .args(["bench", "-p", "encrypted-circuits", "--bench", "circuit", "--", "--warm-up-time", "1", "--measurement-time", "4"]),
-        "criterion benchmarks",
-    )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(Into::into).unwrap_or_else(|| paths::repo_root().join("target"));
-    let times = criterion_medians(&target.join("criterion"))?;
+/// `report_only` skips running the benchmarks and tabulates the last results.
+pub fn run(report_only: bool) -> Result<()> {
+    if !report_only {
+        run_step(
+            paths::cargo()
+                .current_dir(paths::repo_root())
+                .args(["bench", "-p", "encrypted-circuits", "--bench", "circuit", "--", "--warm-up-time", "1", "--measurement-time", "4"]),
+            "criterion benchmarks",
+        )?;
+    }
+    let times = criterion_medians(&paths::host_target_dir()?.join("criterion"))?;
     let openssl = openssl_aes_gcm_8k()?;
     let report = report(&times, openssl)?;
     println!("{report}");

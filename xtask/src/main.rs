@@ -31,9 +31,9 @@ fn main() -> Result<()> {
         }
         "test" => test(rest),
         "demo" => demo(rest),
-        "bench" => bench::run(),
+        "bench" => bench::run(rest.iter().any(|a| a == "--report-only")),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench>");
+            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only]>");
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),

@@ -58,3 +58,12 @@ pub fn cargo() -> Command {
     command.env_remove("RUSTUP_TOOLCHAIN").env_remove("CARGO_MANIFEST_DIR");
     command
 }
+
+/// Cargo's target dir for the host workspace (wherever `CARGO_TARGET_DIR` or a config put it).
+pub fn host_target_dir() -> anyhow::Result<PathBuf> {
+    let out = cargo().current_dir(repo_root()).args(["metadata", "--format-version", "1", "--no-deps"]).output()?;
+    anyhow::ensure!(out.status.success(), "cargo metadata failed");
+    let metadata: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let dir = metadata["target_directory"].as_str().ok_or_else(|| anyhow::anyhow!("cargo metadata has no target_directory"))?;
+    Ok(PathBuf::from(dir))
+}
