@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod errors;
 pub mod events;
 pub mod instructions;

@@ -24,6 +24,18 @@ use zeroize::Zeroizing;
 /// HKDF `info` prefix of the round-2 transport key (followed by both public keys).
 pub const TRANSPORT_KEY_INFO: &[u8] = b"medshare/v1/dkg-round2";
 
+/// Length of a round-1 package for threshold `t`: frost's header, `t` commitment points,
+/// and the proof of knowledge.
+pub const fn round1_len(t: u16) -> usize {
+    ROUND1_FIXED_LEN + 32 * t as usize
+}
+
+/// Bytes of a round-1 package besides its `t` commitments.
+pub const ROUND1_FIXED_LEN: usize = 71;
+
+/// Length of a sealed round-2 package: nonce ‖ AES-256-GCM(frost package) ‖ tag.
+pub const SEALED_ROUND2_LEN: usize = 65;
+
 /// What every participant agrees on before the ceremony starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CeremonyParams {

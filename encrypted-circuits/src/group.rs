@@ -13,6 +13,16 @@ pub const BASEPOINT: [u8; 32] = curve25519_dalek::constants::RISTRETTO_BASEPOINT
 /// The canonical encoding of the identity point (all zero).
 pub const IDENTITY: [u8; 32] = [0u8; 32];
 
+/// Whether `bytes` is a canonical encoding of a Ristretto255 point other than the identity
+/// (the `sol_curve_validate_point` syscall on chain, decompression elsewhere).
+pub fn is_valid_public_point(bytes: &[u8; 32]) -> bool {
+    #[cfg(target_os = "solana")]
+    let valid = solana_curve25519::ristretto::validate_ristretto(&solana_curve25519::ristretto::PodRistrettoPoint(*bytes));
+    #[cfg(not(target_os = "solana"))]
+    let valid = curve25519_dalek::ristretto::CompressedRistretto(*bytes).decompress().is_some();
+    *bytes != IDENTITY && valid
+}
+
 /// Decodes a scalar that must be canonical (`< ℓ`).
 pub fn canonical_scalar(bytes: &[u8; 32], what: &'static str) -> Result<Scalar> {
     Option::from(Scalar::from_canonical_bytes(*bytes)).ok_or(Error::InvalidScalar(what))

@@ -71,11 +71,16 @@ impl ReencryptionProof {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bytes: &[u8; Self::LEN] =
             bytes.try_into().map_err(|_| Error::InvalidLength { what: "proof", expected: Self::LEN, got: bytes.len() })?;
+        Ok(Self::from_array(bytes))
+    }
+
+    /// Splits `c ‖ z_s ‖ z_r`.
+    pub fn from_array(bytes: &[u8; Self::LEN]) -> Self {
         let mut proof = ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] };
         proof.c.copy_from_slice(&bytes[..32]);
         proof.z_s.copy_from_slice(&bytes[32..64]);
         proof.z_r.copy_from_slice(&bytes[64..]);
-        Ok(proof)
+        proof
     }
 }
 

@@ -107,3 +107,29 @@ fn parameters_are_checked() {
     assert!(Participant::round1(&mut rng, CeremonyParams { threshold: 4, ..params }, 1).is_err());
     assert!(Participant::round1(&mut rng, CeremonyParams { threshold: 1, ..params }, 1).is_err());
 }
+
+/// The program sizes its ceremony accounts from these lengths (docs/protocol.md §8).
+#[test]
+fn package_sizes_are_fixed_by_the_threshold() {
+    let mut rng = StdRng::seed_from_u64(25);
+    for (t, n) in [(2u16, 3u16), (3, 5), (16, 16)] {
+        let dealt = {
+            let params = CeremonyParams { cluster: [3; 32], epoch: 0, size: n, threshold: t };
+            let transports: Vec<TransportSecret> = (0..n).map(|_| TransportSecret::random(&mut rng)).collect();
+            let keys: BTreeMap<u16, [u8; 32]> = (1..=n).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
+            let mut nodes = Vec::new();
+            let mut round1 = BTreeMap::new();
+            for i in 1..=n {
+                let (node, package) = Participant::round1(&mut rng, params, i).unwrap();
+                nodes.push(node);
+                round1.insert(i, package);
+            }
+            let sealed = nodes[0].round2(&mut rng, &transports[0], &round1, &keys).unwrap();
+            (round1, sealed)
+        };
+        let (round1, sealed) = dealt;
+        println!("t={t} n={n}: round-1 {} bytes, sealed round-2 {} bytes", round1[&1].len(), sealed[&2].len());
+        assert!(round1.values().all(|p| p.len() == encrypted_circuits::ceremony::round1_len(t)));
+        assert!(sealed.values().all(|p| p.len() == encrypted_circuits::ceremony::SEALED_ROUND2_LEN));
+    }
+}

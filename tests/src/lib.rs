@@ -10,6 +10,7 @@
 
 pub mod localnet;
 pub mod svm;
+pub mod world;
 
 use std::path::PathBuf;
 

@@ -24,7 +24,7 @@ async fn create_cluster_over_rpc_and_websocket() {
     println!("{} -> {consumed}", observed.signature);
 
     assert_eq!(observed.events.len(), 1);
-    let Event::ClusterCreated(event) = &observed.events[0];
+    let Event::ClusterCreated(event) = &observed.events[0] else { panic!("expected ClusterCreated, got {:?}", observed.events[0]) };
     assert_eq!((event.cluster, event.admin), (cluster, admin.pubkey()));
     assert_eq!((event.cluster_id, event.threshold, event.size, event.epoch), (1, 2, 3, 0));
 

@@ -39,7 +39,8 @@ fn create_cluster_writes_the_account_and_emits_the_event() {
     let account = svm.get_account(&cluster).expect("the cluster account exists");
     assert_eq!(account.owner, PROGRAM_ID);
     let data = &account.data;
-    assert_eq!(data.len(), layout::MEMBERS + layout::MAX_NODES * layout::MEMBER_LEN);
+    assert_eq!(data.len(), medshare_client::accounts::Cluster::LEN);
+    assert_eq!(layout::MEMBERS + layout::MAX_NODES * layout::MEMBER_LEN + 32 + layout::MAX_NODES * 32, medshare_client::accounts::Cluster::LEN);
     assert_eq!(data[..8], discriminator("account", "Cluster"));
     assert_eq!(&data[layout::ADMIN..layout::ADMIN + 32], admin.pubkey().as_ref());
     assert_eq!(data[layout::CLUSTER_ID..layout::CLUSTER_ID + 8], 7u64.to_le_bytes());
@@ -54,7 +55,7 @@ fn create_cluster_writes_the_account_and_emits_the_event() {
 
     let events = events::from_logs(&meta.logs).expect("our events decode");
     assert_eq!(events.len(), 1);
-    let Event::ClusterCreated(event) = &events[0];
+    let Event::ClusterCreated(event) = &events[0] else { panic!("expected ClusterCreated, got {:?}", events[0]) };
     assert_eq!(event.cluster, cluster);
     assert_eq!(event.admin, admin.pubkey());
     assert_eq!((event.cluster_id, event.threshold, event.size, event.epoch), (7, 3, 5, 0));

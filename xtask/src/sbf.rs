@@ -20,7 +20,7 @@ pub fn build() -> Result<()> {
             .args(["build", "--release", "--target"])
             .arg(repo.join("sbf").join("bpfel-solana.json"))
             .args(["-Zbuild-std=std,panic_abort", "-Zjson-target-spec", "--config"])
-            .arg(repo.join("sbf").join("sbpf-v0.toml"))
+            .arg(repo.join("sbf").join("sbpf-v3.toml"))
             .arg("--target-dir")
             .arg(&sbf_target_dir)
             // cargo reads this itself: build std from the patched copy

@@ -5,11 +5,72 @@ use anchor_lang::prelude::*;
 
 /// Every way an instruction of this program can fail on its own checks.
 #[error_code]
+#[allow(missing_docs)]
 pub enum MedShareError {
-    /// 6000
     #[msg("threshold must satisfy 2 <= t <= n")]
     InvalidThreshold,
-    /// 6001
     #[msg("cluster size n must be between 2 and 16")]
     InvalidClusterSize,
+    #[msg("only the cluster admin may do this")]
+    NotClusterAdmin,
+    #[msg("the cluster already has n nodes")]
+    ClusterFull,
+    #[msg("this authority is already a member of the cluster")]
+    AlreadyMember,
+    #[msg("the transport key must not be all zero")]
+    InvalidTransportKey,
+    #[msg("the cluster is not in the state this needs")]
+    WrongClusterStatus,
+    #[msg("the epoch does not match the cluster's current epoch")]
+    WrongEpoch,
+    #[msg("the signer is not a member of this cluster")]
+    NotAMember,
+    #[msg("the node is suspended")]
+    NodeSuspended,
+    #[msg("a round-1 package must be 71 + 32*t bytes")]
+    InvalidRound1Length,
+    #[msg("chunks must be written in order, without gaps or overruns")]
+    ChunkOutOfOrder,
+    #[msg("every node must finish round 1 first")]
+    Round1Incomplete,
+    #[msg("the receiver index is not another member")]
+    InvalidReceiver,
+    #[msg("the confirmation disagrees with an earlier one: restart the ceremony")]
+    CeremonyMismatch,
+    #[msg("this node has already confirmed this epoch")]
+    AlreadyConfirmed,
+    #[msg("a public key is the identity or not a valid Ristretto255 point")]
+    InvalidPublicKey,
+    #[msg("the proof of possession of the key does not verify")]
+    InvalidKeyProof,
+    #[msg("a new record starts at version 1, and each update is the next version")]
+    InvalidVersion,
+    #[msg("inline records carry no URI; blob records carry a URI and a digest and no inline bytes")]
+    InvalidStorage,
+    #[msg("the ciphertext length is outside 28..=2048 bytes for inline storage")]
+    InvalidCiphertextLength,
+    #[msg("the blob URI is empty or longer than 128 bytes")]
+    InvalidUri,
+    #[msg("a capsule point is the identity or not a valid Ristretto255 point")]
+    InvalidCapsule,
+    #[msg("the record's ciphertext is not completely written")]
+    RecordIncomplete,
+    #[msg("the recipient has not registered an encryption key")]
+    RecipientNotRegistered,
+    #[msg("the expiry is in the past")]
+    InvalidExpiry,
+    #[msg("the account belongs to another cluster or record")]
+    AccountMismatch,
+    #[msg("the share request has expired")]
+    ShareExpired,
+    #[msg("the share request was revoked")]
+    ShareRevoked,
+    #[msg("the share request is already completed")]
+    ShareAlreadyCompleted,
+    #[msg("this node's partial is already accepted")]
+    DuplicatePartial,
+    #[msg("only the record owner may do this")]
+    NotRecordOwner,
+    #[msg("the account cannot be closed yet")]
+    NotClosable,
 }

@@ -35,6 +35,7 @@ async fn main() {
                 "event ClusterCreated: cluster {} admin {} id {} t={} n={} epoch {}",
                 e.cluster, e.admin, e.cluster_id, e.threshold, e.size, e.epoch
             ),
+            other => println!("event {other:?}"),
         }
     }
     println!("cluster account {cluster}: waiting for {} nodes to register", 5);

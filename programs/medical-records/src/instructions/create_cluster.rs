@@ -32,6 +32,7 @@ pub struct CreateCluster {
 ///
 /// `t = 1` is refused: every node would hold the whole cluster key, and the key ceremony
 /// (FROST's DKG) needs at least two participants to deal (docs/protocol.md §4).
+#[inline(never)]
 pub fn handler(ctx: &mut Context<CreateCluster>, cluster_id: u64, threshold: u8, size: u8) -> Result<()> {
     require!(size >= 2 && size as usize <= MAX_NODES, MedShareError::InvalidClusterSize);
     require!(threshold >= 2 && threshold <= size, MedShareError::InvalidThreshold);

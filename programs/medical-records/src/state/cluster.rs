@@ -61,7 +61,38 @@ pub struct Cluster {
     /// The PDA bump, kept so later instructions skip the search.
     pub bump: u8,
     /// Explicit padding.
-    pub reserved: [u8; 7],
+    pub reserved: [u8; 1],
+    /// Bit `i-1` set: node `i` has confirmed the current epoch's ceremony.
+    pub confirmations: PodU16,
+    /// Bit `i-1` set: node `i` has posted its whole round-1 package this epoch.
+    pub round1_done: PodU16,
+    /// Explicit padding.
+    pub reserved2: [u8; 2],
     /// Member slots; the first `member_count` are in use.
     pub members: [Member; MAX_NODES],
+    /// `PK` as proposed by the first confirmation of the current epoch.
+    pub pending_public_key: [u8; 32],
+    /// `S_1..S_n` as proposed by the first confirmation of the current epoch.
+    pub pending_shares: [[u8; 32]; MAX_NODES],
+}
+
+impl Cluster {
+    /// The member slot of node `index` (1-based), if that node is registered.
+    pub fn member(&self, index: u8) -> Option<&Member> {
+        (index >= 1 && index <= self.member_count).then(|| &self.members[usize::from(index - 1)])
+    }
+
+    /// The member whose authority is `authority`.
+    pub fn member_by_authority(&self, authority: &Address) -> Option<&Member> {
+        self.members[..usize::from(self.member_count)].iter().find(|m| anchor_lang::address_eq(&m.authority, authority))
+    }
+
+    /// The status as an enum (an unknown byte reads as `Registering`, which nothing serves).
+    pub fn status(&self) -> ClusterStatus {
+        match self.status {
+            1 => ClusterStatus::Ceremony,
+            2 => ClusterStatus::Active,
+            _ => ClusterStatus::Registering,
+        }
+    }
 }

@@ -1,0 +1,82 @@
+//! `share_patient_data_callback`: a member node posts its partial re-encryption
+//! `(A_i, E_i)` with its proof. The program verifies the proof against the node's `S_i`
+//! (three multiscalar multiplications and two SHA-256, through syscalls). An invalid proof
+//! from a member is not stored: the transaction succeeds so that the member's fault
+//! counter grows and `PartialRejected` names it. The `t`-th valid partial completes the share.
+
+use anchor_lang::{address_eq, prelude::*};
+
+use crate::{
+    errors::MedShareError,
+    events::{PartialAccepted, PartialRejected, ShareCompleted},
+    state::{AcceptedPartial, Cluster, ShareRequest, ShareStatus},
+};
+
+/// Accounts of `share_patient_data_callback`.
+#[derive(Accounts)]
+pub struct SharePatientDataCallback {
+    /// The node's authority.
+    pub authority: Signer,
+    /// The cluster (its member's fault counter may grow).
+    #[account(mut)]
+    pub cluster: Account<Cluster>,
+    /// The request answered.
+    #[account(mut)]
+    pub request: Account<ShareRequest>,
+}
+
+/// Rejects what may not be answered with a named error; then verifies and counts.
+#[inline(never)]
+pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96]) -> Result<()> {
+    use encrypted_circuits::reencrypt::{Partial, ReencryptionProof, RequestContext, verify};
+
+    let authority = *ctx.accounts.authority.address();
+    let cluster_address = *ctx.accounts.cluster.address();
+    let request_address = *ctx.accounts.request.address();
+    let request = &ctx.accounts.request;
+    let cluster = &ctx.accounts.cluster;
+    require!(address_eq(&request.cluster, &cluster_address), MedShareError::AccountMismatch);
+    match request.status {
+        s if s == ShareStatus::Completed as u8 => return Err(MedShareError::ShareAlreadyCompleted.into()),
+        s if s == ShareStatus::Revoked as u8 => return Err(MedShareError::ShareRevoked.into()),
+        _ => {}
+    }
+    let expires_at = request.expires_at.get();
+    require!(expires_at == 0 || Clock::get()?.unix_timestamp <= expires_at, MedShareError::ShareExpired);
+    require!(cluster.epoch.get() == request.epoch.get(), MedShareError::WrongEpoch);
+    let member = cluster.member_by_authority(&authority).ok_or(MedShareError::NotAMember)?;
+    require!(member.active.get(), MedShareError::NodeSuspended);
+    let index = member.index;
+    let bit = 1u16 << (index - 1);
+    require!(request.accepted.get() & bit == 0, MedShareError::DuplicatePartial);
+
+    let context = RequestContext {
+        program_id: crate::ID.to_bytes(),
+        cluster: cluster_address.to_bytes(),
+        request: request_address.to_bytes(),
+        epoch: request.epoch.get(),
+    };
+    let partial = Partial { index: u16::from(index), a, e, proof: ReencryptionProof::from_array(&proof) };
+    let mut c1 = [0u8; 32];
+    c1.copy_from_slice(&request.capsule[..32]);
+    let verified = verify(&context, &member.verification_share, &c1, &request.recipient_key, &partial);
+
+    if verified.is_err() {
+        let slot = &mut ctx.accounts.cluster.members[usize::from(index - 1)];
+        let faults = slot.faults.get().saturating_add(1);
+        slot.faults = faults.into();
+        emit!(PartialRejected { request: request_address, cluster: cluster_address, index, authority, faults });
+        return Ok(());
+    }
+
+    let request = &mut ctx.accounts.request;
+    request.partials[usize::from(index - 1)] = AcceptedPartial { a, e };
+    request.accepted = (request.accepted.get() | bit).into();
+    request.accepted_count += 1;
+    emit!(PartialAccepted { request: request_address, cluster: cluster_address, index, authority });
+    if request.accepted_count == request.threshold {
+        request.status = ShareStatus::Completed as u8;
+        emit!(ShareCompleted { request: request_address, record: request.record, recipient: request.recipient, accepted: request.accepted.get() });
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! `store_patient_data`: the owner stores a new record (version 1), or a new version of it
+//! (an update or a re-key: a fresh `M`, so a fresh record key). The ciphertext goes inline
+//! (up to 2,048 bytes, the first chunk here and the rest with `append_patient_data`) or to
+//! a blob store, with its SHA-256 digest and URI on chain.
+
+use alloc::vec::Vec;
+use anchor_lang::prelude::*;
+
+use crate::{
+    errors::MedShareError,
+    events::RecordStored,
+    seeds,
+    state::{Cluster, ClusterStatus, MAX_INLINE_CIPHERTEXT, MAX_URI_LEN, MIN_CIPHERTEXT, Record, Storage},
+};
+
+/// Accounts of `store_patient_data`.
+#[derive(Accounts)]
+#[instruction(record_id: u64)]
+pub struct StorePatientData {
+    /// The patient; pays for a new record.
+    #[account(mut)]
+    pub owner: Signer,
+    /// The active cluster whose key the cluster capsule is sealed to.
+    pub cluster: Account<Cluster>,
+    /// The record.
+    #[account(init_if_needed, payer = owner, seeds = [seeds::RECORD, owner.address().as_ref(), &record_id.to_le_bytes()], bump)]
+    pub record: Account<Record>,
+    /// For the account creation.
+    pub system_program: Program<System>,
+}
+
+/// What a record version consists of.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, anchor_lang::IdlType)]
+pub struct StoreArgs {
+    /// 1 for a new record, the current version + 1 for an update or re-key.
+    pub version: u32,
+    /// `C1 ‖ C2` of `M` to the cluster key.
+    pub cluster_capsule: [u8; 64],
+    /// `C1 ‖ C2` of `M` to the owner's key.
+    pub owner_capsule: [u8; 64],
+    /// 0 inline, 1 blob.
+    pub storage: u8,
+    /// Bytes of the sealed ciphertext.
+    pub ciphertext_len: u32,
+    /// SHA-256 of the blob (blob only; zero for inline).
+    pub digest: [u8; 32],
+    /// The blob's URI (blob only; empty for inline).
+    pub uri: Vec<u8>,
+    /// The first inline bytes (inline only; the rest follows with `append_patient_data`).
+    pub chunk: Vec<u8>,
+}
+
+/// Checks the version, the storage fields and the capsule points, then writes the version.
+#[inline(never)]
+pub fn handler(ctx: &mut Context<StorePatientData>, record_id: u64, args: StoreArgs) -> Result<()> {
+    let owner = *ctx.accounts.owner.address();
+    let cluster_address = *ctx.accounts.cluster.address();
+    let record_address = *ctx.accounts.record.address();
+    require!(ctx.accounts.cluster.status() == ClusterStatus::Active, MedShareError::WrongClusterStatus);
+    let bump = ctx.bumps.record;
+    let record = &mut ctx.accounts.record;
+    require!(args.version == record.version.get() + 1, MedShareError::InvalidVersion);
+
+    let len = args.ciphertext_len as usize;
+    if args.storage == Storage::Inline as u8 {
+        require!(args.uri.is_empty() && args.digest == [0; 32], MedShareError::InvalidStorage);
+        require!((MIN_CIPHERTEXT..=MAX_INLINE_CIPHERTEXT).contains(&len), MedShareError::InvalidCiphertextLength);
+        require!(args.chunk.len() <= len, MedShareError::ChunkOutOfOrder);
+    } else if args.storage == Storage::Blob as u8 {
+        require!(args.chunk.is_empty() && args.digest != [0; 32], MedShareError::InvalidStorage);
+        require!(len >= MIN_CIPHERTEXT, MedShareError::InvalidCiphertextLength);
+        require!(!args.uri.is_empty() && args.uri.len() <= MAX_URI_LEN, MedShareError::InvalidUri);
+    } else {
+        return Err(MedShareError::InvalidStorage.into());
+    }
+    for capsule in [&args.cluster_capsule, &args.owner_capsule] {
+        let (c1, c2) = capsule.split_at(32);
+        let valid = |p: &[u8]| encrypted_circuits::group::is_valid_public_point(p.try_into().expect("32 bytes"));
+        require!(valid(c1) && valid(c2), MedShareError::InvalidCapsule);
+    }
+
+    let now = Clock::get()?.unix_timestamp;
+    if args.version == 1 {
+        record.owner = owner;
+        record.record_id = record_id.into();
+        record.bump = bump;
+        record.created_at = now.into();
+    }
+    record.cluster = cluster_address;
+    record.version = args.version.into();
+    record.updated_at = now.into();
+    record.cluster_capsule = args.cluster_capsule;
+    record.owner_capsule = args.owner_capsule;
+    record.storage = args.storage;
+    record.ciphertext_len = args.ciphertext_len.into();
+    record.digest = args.digest;
+    record.uri = [0; MAX_URI_LEN];
+    record.uri[..args.uri.len()].copy_from_slice(&args.uri);
+    record.uri_len = args.uri.len() as u8;
+    record.inline[..args.chunk.len()].copy_from_slice(&args.chunk);
+    record.written = (args.chunk.len() as u32).into();
+
+    emit!(RecordStored {
+        record: record_address,
+        owner,
+        cluster: cluster_address,
+        record_id,
+        version: args.version,
+        storage: args.storage,
+        ciphertext_len: args.ciphertext_len,
+        digest: args.digest,
+    });
+    Ok(())
+}
