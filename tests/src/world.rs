@@ -125,6 +125,15 @@ impl World {
     /// round-2 packages, reads those sealed to it, finishes and confirms.
     pub fn run_ceremony(&mut self) {
         let epoch = self.epoch();
+        self.run_ceremony_until_confirmations();
+        for i in 1..=self.nodes.len() as u8 {
+            self.confirm(i, epoch).expect("confirm");
+        }
+    }
+
+    /// [`World::run_ceremony`] up to, not including, the confirmations.
+    pub fn run_ceremony_until_confirmations(&mut self) {
+        let epoch = self.epoch();
         let params = self.ceremony_params();
         let n = self.nodes.len() as u8;
         let mut participants = Vec::new();
@@ -149,9 +158,6 @@ impl World {
             let node = &self.nodes[usize::from(i) - 1];
             let output = participant.finish(&node.transport, &transport_keys, &inbox).expect("finish");
             self.nodes[usize::from(i) - 1].output = Some(output);
-        }
-        for i in 1..=n {
-            self.confirm(i, epoch).expect("confirm");
         }
     }
 

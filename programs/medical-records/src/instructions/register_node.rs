@@ -29,8 +29,8 @@ pub fn handler(ctx: &mut Context<RegisterNode>, transport_key: [u8; 32]) -> Resu
     let cluster_address = *ctx.accounts.cluster.address();
     let cluster = &mut ctx.accounts.cluster;
     require!(address_eq(&cluster.admin, &admin), MedShareError::NotClusterAdmin);
-    require!(cluster.status() == ClusterStatus::Registering, MedShareError::WrongClusterStatus);
     require!(cluster.member_count < cluster.size, MedShareError::ClusterFull);
+    require!(cluster.status() == ClusterStatus::Registering, MedShareError::WrongClusterStatus);
     require!(cluster.member_by_authority(&authority).is_none(), MedShareError::AlreadyMember);
     require!(transport_key != [0u8; 32], MedShareError::InvalidTransportKey);
 
