@@ -23,8 +23,50 @@ pub fn is_valid_public_point(bytes: &[u8; 32]) -> bool {
     *bytes != IDENTITY && valid
 }
 
+/// ℓ, the order of the group, little-endian.
+const ELL: [u8; 32] = [
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0x10,
+];
+
+/// Whether a little-endian 256-bit integer is below ℓ. A byte comparison: on chain it costs
+/// a fraction of a reduction, and every input here is public.
+fn below_ell(bytes: &[u8; 32]) -> bool {
+    for i in (0..32).rev() {
+        if bytes[i] != ELL[i] {
+            return bytes[i] < ELL[i];
+        }
+    }
+    false
+}
+
+/// Checks that 32 bytes encode a canonical scalar (`< ℓ`) and keeps them as bytes:
+/// verification needs no scalar arithmetic beyond [`negate`], so on chain scalars never
+/// enter curve25519-dalek's software reduction.
+pub fn canonical_scalar_bytes(bytes: &[u8; 32], what: &'static str) -> Result<[u8; 32]> {
+    if below_ell(bytes) { Ok(*bytes) } else { Err(Error::InvalidScalar(what)) }
+}
+
+/// `−s mod ℓ` of a canonical scalar, on its bytes (`ℓ − s`, and 0 for 0).
+pub fn negate(scalar: &[u8; 32]) -> [u8; 32] {
+    if *scalar == [0u8; 32] {
+        return [0u8; 32];
+    }
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in 0..32 {
+        let difference = i16::from(ELL[i]) - i16::from(scalar[i]) - borrow;
+        borrow = i16::from(difference < 0);
+        out[i] = (difference + (borrow << 8)) as u8;
+    }
+    out
+}
+
 /// Decodes a scalar that must be canonical (`< ℓ`).
 pub fn canonical_scalar(bytes: &[u8; 32], what: &'static str) -> Result<Scalar> {
+    if !below_ell(bytes) {
+        return Err(Error::InvalidScalar(what));
+    }
     Option::from(Scalar::from_canonical_bytes(*bytes)).ok_or(Error::InvalidScalar(what))
 }
 
@@ -57,17 +99,19 @@ mod backend {
 
     /// `Σ scalars[j]·points[j]` for each of several sums, encoded. Computed as
     /// `2·Σ (scalars[j]/2)·points[j]` so that all results share one batched inversion.
-    pub fn combinations(sums: &[(&[Scalar], &[&Element])]) -> Result<Vec<[u8; 32]>> {
+    pub fn combinations(sums: &[(&[[u8; 32]], &[&Element])]) -> Result<Vec<[u8; 32]>> {
         let half = Scalar::from(2u64).invert();
-        let halves: Vec<RistrettoPoint> = sums
-            .iter()
-            .map(|(scalars, points)| match (scalars, points) {
-                ([b, a], [g, p]) if g.is_basepoint => {
-                    RistrettoPoint::vartime_double_scalar_mul_basepoint(&(a * half), &p.point, &(b * half))
-                }
-                _ => RistrettoPoint::vartime_multiscalar_mul(scalars.iter().map(|s| s * half), points.iter().map(|p| p.point)),
-            })
-            .collect();
+        let mut halves: Vec<RistrettoPoint> = Vec::with_capacity(sums.len());
+        for (scalars, points) in sums {
+            let scalars = scalars
+                .iter()
+                .map(|s| Option::<Scalar>::from(Scalar::from_canonical_bytes(*s)).map(|s| s * half).ok_or(Error::InvalidScalar("scalar")))
+                .collect::<Result<Vec<Scalar>>>()?;
+            halves.push(match (scalars.as_slice(), points) {
+                ([b, a], [g, p]) if g.is_basepoint => RistrettoPoint::vartime_double_scalar_mul_basepoint(a, &p.point, b),
+                _ => RistrettoPoint::vartime_multiscalar_mul(scalars, points.iter().map(|p| p.point)),
+            });
+        }
         Ok(RistrettoPoint::double_and_compress_batch(&halves).into_iter().map(|c| c.to_bytes()).collect())
     }
 }
@@ -96,10 +140,10 @@ mod backend {
     }
 
     /// `Σ scalars[j]·points[j]` for each sum, one syscall each.
-    pub fn combinations(sums: &[(&[Scalar], &[&Element])]) -> Result<Vec<[u8; 32]>> {
+    pub fn combinations(sums: &[(&[[u8; 32]], &[&Element])]) -> Result<Vec<[u8; 32]>> {
         sums.iter()
             .map(|(scalars, points)| {
-                let pod_scalars: Vec<PodScalar> = scalars.iter().map(|s| PodScalar(s.to_bytes())).collect();
+                let pod_scalars: Vec<PodScalar> = scalars.iter().map(|s| PodScalar(*s)).collect();
                 let pod_points: Vec<PodRistrettoPoint> = points.iter().map(|p| PodRistrettoPoint(p.0)).collect();
                 multiscalar_multiply_ristretto(&pod_scalars, &pod_points).map(|p| p.0).ok_or(Error::CurveOperation)
             })
@@ -122,7 +166,7 @@ mod tests {
         let a = Scalar::from(3u64);
         let b = -Scalar::from(5u64);
         let g = basepoint();
-        let out = combinations(&[(&[Scalar::from(2u64), a, b], &[&g, &pe, &qe]), (&[a], &[&qe])]).unwrap();
+        let out = combinations(&[(&[Scalar::from(2u64).to_bytes(), a.to_bytes(), b.to_bytes()], &[&g, &pe, &qe]), (&[a.to_bytes()], &[&qe])]).unwrap();
         assert_eq!(out[0], (G * Scalar::from(2u64) + p * a + q * b).compress().to_bytes());
         assert_eq!(out[1], (q * a).compress().to_bytes());
     }
@@ -136,13 +180,25 @@ mod tests {
         };
         let p = (G * Scalar::from(123u64)).compress().to_bytes();
         let (a, b) = (Scalar::from(99u64), -Scalar::from(4u64));
-        let ours = combinations(&[(&[a, b], &[&basepoint(), &element(&p, "p").unwrap()])]).unwrap()[0];
+        let ours = combinations(&[(&[a.to_bytes(), b.to_bytes()], &[&basepoint(), &element(&p, "p").unwrap()])]).unwrap()[0];
         let theirs = multiscalar_multiply_ristretto(
             &[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())],
             &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)],
         )
         .unwrap();
         assert_eq!(ours, theirs.0);
+    }
+
+    #[test]
+    fn byte_negation_and_canonicity_match_dalek() {
+        for s in [Scalar::ZERO, Scalar::ONE, -Scalar::ONE, Scalar::from(0x1234_5678u64), Scalar::from_bytes_mod_order([0xab; 32])] {
+            assert_eq!(negate(&s.to_bytes()), (-s).to_bytes());
+            assert!(canonical_scalar_bytes(&s.to_bytes(), "s").is_ok());
+        }
+        assert!(canonical_scalar_bytes(&ELL, "s").is_err());
+        let mut below = ELL;
+        below[0] -= 1;
+        assert!(canonical_scalar_bytes(&below, "s").is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::{
     error::{Error, Result},
-    group::{self, IDENTITY, canonical_scalar, element},
+    group::{self, IDENTITY, canonical_scalar_bytes, element, negate},
     hash::{DST_KEY_POSSESSION, hash_to_scalar},
 };
 
@@ -48,10 +48,10 @@ pub fn verify_key_possession(wallet: &[u8; 32], public_key: &[u8; 32], proof: &K
     if *public_key == IDENTITY {
         return Err(Error::IdentityPoint("user public key"));
     }
-    let z = canonical_scalar(&proof.z, "proof response z")?;
+    let z = canonical_scalar_bytes(&proof.z, "proof response z")?;
     let point = element(public_key, "user public key")?;
     let e = hash_to_scalar(DST_KEY_POSSESSION, &[wallet, public_key, &proof.r]);
-    let r = group::combinations(&[(&[z, -e], &[&group::basepoint(), &point])])?;
+    let r = group::combinations(&[(&[z, negate(&e.to_bytes())], &[&group::basepoint(), &point])])?;
     if r[0] == proof.r { Ok(()) } else { Err(Error::InvalidKeyPossessionProof) }
 }
 
@@ -61,7 +61,7 @@ pub use secret::*;
 #[cfg(feature = "std")]
 mod secret {
     use super::*;
-    use crate::hash::DST_USER_KEY;
+    use crate::{group::canonical_scalar, hash::DST_USER_KEY};
     use curve25519_dalek::{
         Scalar,
         constants::RISTRETTO_BASEPOINT_TABLE,

@@ -10,7 +10,7 @@
 
 use crate::{
     error::{Error, Result},
-    group::{self, canonical_scalar, element},
+    group::{self, canonical_scalar_bytes, element, negate},
     hash::{DST_REENCRYPTION_PROOF, hash_to_scalar},
 };
 
@@ -160,9 +160,10 @@ pub fn verify(
     if partial.index == 0 {
         return Err(Error::InvalidIndex(0));
     }
-    let c = canonical_scalar(&partial.proof.c, "proof challenge c")?;
-    let z_s = canonical_scalar(&partial.proof.z_s, "proof response z_s")?;
-    let z_r = canonical_scalar(&partial.proof.z_r, "proof response z_r")?;
+    let c = canonical_scalar_bytes(&partial.proof.c, "proof challenge c")?;
+    let z_s = canonical_scalar_bytes(&partial.proof.z_s, "proof response z_s")?;
+    let z_r = canonical_scalar_bytes(&partial.proof.z_r, "proof response z_r")?;
+    let minus_c = negate(&c);
     let share = element(verification_share, "verification share S_i")?;
     let c1_point = element(c1, "capsule C1")?;
     let recipient_point = element(recipient, "recipient key P_R")?;
@@ -170,12 +171,12 @@ pub fn verify(
     let e = element(&partial.e, "partial E_i")?;
     let g = group::basepoint();
     let t = group::combinations(&[
-        (&[z_s, -c], &[&g, &share]),
-        (&[z_r, -c], &[&g, &a]),
-        (&[z_s, z_r, -c], &[&c1_point, &recipient_point, &e]),
+        (&[z_s, minus_c], &[&g, &share]),
+        (&[z_r, minus_c], &[&g, &a]),
+        (&[z_s, z_r, minus_c], &[&c1_point, &recipient_point, &e]),
     ])?;
     let expected = challenge(context, partial.index, verification_share, c1, recipient, &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
-    if expected == c { Ok(()) } else { Err(Error::InvalidProof) }
+    if expected.to_bytes() == c { Ok(()) } else { Err(Error::InvalidProof) }
 }
 
 #[cfg(feature = "std")]

@@ -18,9 +18,13 @@ pub fn with_program() -> LiteSVM {
     svm
 }
 
-/// A new keypair holding `sol` SOL.
+/// A new random keypair holding `sol` SOL.
 pub fn funded(svm: &mut LiteSVM, sol: u64) -> Keypair {
-    let keypair = Keypair::new();
+    fund(svm, Keypair::new(), sol)
+}
+
+/// `keypair`, given `sol` SOL.
+pub fn fund(svm: &mut LiteSVM, keypair: Keypair, sol: u64) -> Keypair {
     svm.airdrop(&keypair.pubkey(), sol * 1_000_000_000).expect("airdrop");
     keypair
 }

@@ -75,11 +75,17 @@ impl World {
     /// A cluster with all `n` nodes registered and its ceremony not yet run.
     pub fn registered(threshold: u8, size: u8) -> World {
         use rand::SeedableRng;
+        use rand::Rng;
         let mut svm = svm::with_program();
-        let admin = svm::funded(&mut svm, 100);
+        // wallets from a seeded generator: the same PDA bumps, so the same compute units, every run
         let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(threshold) << 8 | u64::from(size));
+        let admin = svm::fund(&mut svm, Keypair::new_from_array(rng.r#gen()), 100);
         let nodes: Vec<Node> = (0..size)
-            .map(|_| Node { authority: svm::funded(&mut svm, 10), transport: TransportSecret::random(&mut rng), output: None })
+            .map(|_| Node {
+                authority: svm::fund(&mut svm, Keypair::new_from_array(rng.r#gen()), 10),
+                transport: TransportSecret::random(&mut rng),
+                output: None,
+            })
             .collect();
         let (create, cluster) = ix::create_cluster(&admin.pubkey(), ix::CreateClusterArgs { cluster_id: 1, threshold, size });
         let mut world =
@@ -232,7 +238,8 @@ impl World {
 
     /// A funded wallet with its derived key, not registered.
     pub fn unregistered_user(&mut self) -> User {
-        let wallet = svm::funded(&mut self.svm, 10);
+        use rand::Rng;
+        let wallet = svm::fund(&mut self.svm, Keypair::new_from_array(self.rng.r#gen()), 10);
         let signature: [u8; 64] = wallet.sign_message(USER_KEY_MESSAGE).into();
         User { key: UserSecretKey::from_wallet_signature(&signature).expect("derived key"), wallet }
     }

@@ -9,6 +9,48 @@ use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path, process::Comma
 
 const START: &str = "<!-- bench:circuit:start (written by `cargo xtask bench`) -->";
 const END: &str = "<!-- bench:circuit:end -->";
+const CU_START: &str = "<!-- bench:cu:start (written by `cargo xtask cu`) -->";
+const CU_END: &str = "<!-- bench:cu:end -->";
+
+/// Compute-unit goals of the program's instructions (issue #4).
+const CU_GOALS: &[(&str, u64)] =
+    &[("share_patient_data_callback", 13_000), ("register_user_key", 7_000), ("store_patient_data", 6_000), ("share_patient_data", 6_000)];
+
+/// `cargo xtask cu`: runs `tests/tests/program_cu.rs`, which writes `target/cu-report.json`,
+/// and tabulates it against the goals in `docs/BENCHMARKS.md`.
+pub fn compute_units() -> Result<()> {
+    let report = paths::repo_root().join("target").join("cu-report.json");
+    run_step(
+        paths::cargo()
+            .current_dir(paths::repo_root())
+            .args(["test", "-p", "medshare-tests", "--test", "program_cu", "--", "--nocapture"])
+            .env("MEDSHARE_CU_REPORT", &report),
+        "measure compute units",
+    )?;
+    let units: BTreeMap<String, u64> = serde_json::from_str(&fs::read_to_string(&report)?)?;
+    let mut table = String::from("| instruction | compute units | goal | met |\n|---|---|---|---|\n");
+    for (name, cu) in &units {
+        let goal = CU_GOALS.iter().find(|(g, _)| g == name).map(|(_, g)| *g);
+        let (goal_text, met) = match goal {
+            Some(g) => (format!("≤ {g}"), if *cu <= g { "yes" } else { "**no**" }),
+            None => (String::new(), ""),
+        };
+        writeln!(table, "| {name} | {cu} | {goal_text} | {met} |")?;
+    }
+    replace_section(CU_START, CU_END, &table)?;
+    eprintln!("xtask: wrote {}", report.display());
+    Ok(())
+}
+
+/// Replaces the text between two markers of `docs/BENCHMARKS.md`.
+fn replace_section(start: &str, end: &str, body: &str) -> Result<()> {
+    let doc = paths::repo_root().join("docs").join("BENCHMARKS.md");
+    let text = fs::read_to_string(&doc).context("read docs/BENCHMARKS.md")?;
+    let (Some(a), Some(b)) = (text.find(start), text.find(end)) else { bail!("docs/BENCHMARKS.md lacks the markers {start}") };
+    fs::write(&doc, format!("{}{start}\n{body}{}", &text[..a], &text[b..]))?;
+    eprintln!("xtask: updated {}", doc.display());
+    Ok(())
+}
 
 /// `report_only` skips running the benchmarks and tabulates the last results.
 pub fn run(report_only: bool) -> Result<()> {
@@ -24,13 +66,7 @@ pub fn run(report_only: bool) -> Result<()> {
     let openssl = openssl_aes_gcm_8k()?;
     let report = report(&times, openssl)?;
     println!("{report}");
-    let doc = paths::repo_root().join("docs").join("BENCHMARKS.md");
-    let text = fs::read_to_string(&doc).context("read docs/BENCHMARKS.md")?;
-    let (Some(a), Some(b)) = (text.find(START), text.find(END)) else { bail!("docs/BENCHMARKS.md lacks the bench:circuit markers") };
-    let updated = format!("{}{START}\n{report}{}", &text[..a], &text[b..]);
-    fs::write(&doc, updated)?;
-    eprintln!("xtask: updated {}", doc.display());
-    Ok(())
+    replace_section(START, END, &report)
 }
 
 /// `full_id → median ns` from every `new/` result criterion wrote.

@@ -7,6 +7,7 @@
 //! | `test`      | everything CI runs: `build-sbf`, the program's host unit tests, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator) |
 //! | `demo`      | the main job: a local validator with the program deployed, and a cluster created over RPC |
 //! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
+//! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
 //! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
@@ -32,8 +33,13 @@ fn main() -> Result<()> {
         "test" => test(rest),
         "demo" => demo(rest),
         "bench" => bench::run(rest.iter().any(|a| a == "--report-only")),
+        "cu" => {
+            setup::run()?;
+            sbf::build()?;
+            bench::compute_units()
+        }
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only]>");
+            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu>");
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),
