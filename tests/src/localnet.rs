@@ -29,32 +29,39 @@ pub struct Localnet {
 /// Each validator in one process gets its own block of ports.
 static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
 
+/// The validator's configuration: the program deployed through the upgradeable loader,
+/// its own ports and ledger, transaction history on. Returns it and the ledger path.
+fn genesis() -> (TestValidatorGenesis, PathBuf) {
+    let so = crate::program_so();
+    let mut genesis = TestValidatorGenesis::default();
+    // The debug build's default port range includes a port already taken on these
+    // machines: choose a block per process and per validator.
+    let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst);
+    let base = 20_000 + ((std::process::id() % 40) as u16 * 4 + slot % 4) * 100;
+    genesis.port_range((base, base + 100)).gossip_port(base);
+    // Without a ledger path it would create one inside the cargo registry's sources.
+    let ledger = std::env::temp_dir().join(format!("medshare-ledger-{}-{slot}", std::process::id()));
+    genesis.ledger_path(&ledger);
+    genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
+        // history is what auditors and backfill read
+        enable_rpc_transaction_history: true,
+        enable_extended_tx_metadata_storage: true,
+        ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
+    });
+    genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+        program_id: PROGRAM_ID,
+        loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+        upgrade_authority: Pubkey::new_unique(),
+        program_path: so,
+    }]);
+    (genesis, ledger)
+}
+
 impl Localnet {
     /// Starts a validator with `target/deploy/medical_records.so` deployed at the program id.
     pub async fn start() -> Localnet {
         let started = Instant::now();
-        let so = crate::program_so();
-        let mut genesis = TestValidatorGenesis::default();
-        // The debug build's default port range includes a port already taken on these
-        // machines: choose a block per process and per validator.
-        let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst);
-        let base = 20_000 + ((std::process::id() % 40) as u16 * 4 + slot % 4) * 100;
-        genesis.port_range((base, base + 100)).gossip_port(base);
-        // Without a ledger path it would create one inside the cargo registry's sources.
-        let ledger = std::env::temp_dir().join(format!("medshare-ledger-{}-{slot}", std::process::id()));
-        genesis.ledger_path(&ledger);
-        genesis.rpc_config(solana_rpc::rpc::JsonRpcConfig {
-            // history is what auditors and backfill read
-            enable_rpc_transaction_history: true,
-            enable_extended_tx_metadata_storage: true,
-            ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
-        });
-        genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
-            program_id: PROGRAM_ID,
-            loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
-            upgrade_authority: Pubkey::new_unique(),
-            program_path: so,
-        }]);
+        let (genesis, ledger) = genesis();
         let (validator, mint) = genesis.start_async().await;
         let rpc = RpcClient::new_with_commitment(validator.rpc_url(), CommitmentConfig::confirmed());
         eprintln!("localnet: validator up in {:.1?} at {}", started.elapsed(), validator.rpc_url());
@@ -132,5 +139,33 @@ impl Localnet {
         unsubscribe().await;
         let events = medshare_client::events::from_logs(&logs).map_err(|e| e.to_string())?;
         Ok(Observed { signature, logs, events })
+    }
+}
+
+/// [`Localnet`] for synchronous code: the validator runs its own runtime; the client blocks.
+pub struct BlockingLocalnet {
+    /// The validator itself.
+    pub validator: TestValidator,
+    /// The genesis mint.
+    pub mint: Keypair,
+    /// Blocking JSON-RPC client at `confirmed`.
+    pub rpc: solana_rpc_client::rpc_client::RpcClient,
+    ledger: PathBuf,
+}
+
+impl BlockingLocalnet {
+    /// Starts a validator with the program deployed (see [`Localnet::start`]).
+    pub fn start() -> BlockingLocalnet {
+        let (genesis, ledger) = genesis();
+        let (validator, mint) = genesis.start();
+        let rpc = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(validator.rpc_url(), CommitmentConfig::confirmed());
+        eprintln!("localnet: validator up at {}", validator.rpc_url());
+        BlockingLocalnet { validator, mint, rpc, ledger }
+    }
+}
+
+impl Drop for BlockingLocalnet {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.ledger);
     }
 }

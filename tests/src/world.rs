@@ -10,20 +10,16 @@ use encrypted_circuits::{
     reencrypt::{Partial, RequestContext},
     threshold,
 };
-use litesvm::{
-    LiteSVM,
-    types::{FailedTransactionMetadata, TransactionMetadata},
-};
 use medshare_client::{Address, PROGRAM_ID, accounts, events::Event, instructions as ix, pda};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
 
-use crate::svm;
+use crate::chain::{Chain, Failure, Outcome, Rpc, Svm};
 
-/// The outcome of one transaction: its logs, CU and decoded events, or its failure.
-pub type Sent = Result<TransactionMetadata, FailedTransactionMetadata>;
+/// The outcome of one transaction, or its failure.
+pub type Sent = Result<Outcome, Failure>;
 
 /// One `mpc-node`'s keys.
 pub struct Node {
@@ -43,10 +39,10 @@ pub struct User {
     pub key: UserSecretKey,
 }
 
-/// The deployment.
-pub struct World {
-    /// The SVM with the program loaded.
-    pub svm: LiteSVM,
+/// The deployment, on LiteSVM ([`Svm`], the default) or on a local validator ([`Rpc`]).
+pub struct World<C: Chain = Svm> {
+    /// Where it runs.
+    pub chain: C,
     /// The consortium admin.
     pub admin: Keypair,
     /// The cluster account.
@@ -62,34 +58,70 @@ pub struct World {
     rng: rand::rngs::StdRng,
 }
 
-impl World {
-    /// A cluster of `n` nodes with threshold `t`, its ceremony run and circuit registered.
-    pub fn new(threshold: u8, size: u8) -> World {
-        let mut world = World::registered(threshold, size);
+impl World<Svm> {
+    /// A cluster of `n` nodes with threshold `t` in LiteSVM, its ceremony run and circuit registered.
+    pub fn new(threshold: u8, size: u8) -> World<Svm> {
+        World::active(Svm(crate::svm::with_program()), threshold, size)
+    }
+
+    /// A cluster in LiteSVM with all `n` nodes registered and its ceremony not yet run.
+    pub fn registered(threshold: u8, size: u8) -> World<Svm> {
+        World::registered_on(Svm(crate::svm::with_program()), threshold, size)
+    }
+
+    /// Moves the SVM clock to `unix_timestamp`.
+    pub fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock: solana_clock::Clock = self.chain.0.get_sysvar();
+        clock.unix_timestamp = unix_timestamp;
+        self.chain.0.set_sysvar(&clock);
+    }
+
+    /// The SVM clock.
+    pub fn now(&self) -> i64 {
+        self.chain.0.get_sysvar::<solana_clock::Clock>().unix_timestamp
+    }
+}
+
+impl World<Rpc> {
+    /// A cluster of `n` nodes with threshold `t` on a fresh local validator.
+    pub fn on_localnet(threshold: u8, size: u8) -> World<Rpc> {
+        World::active(Rpc::start(), threshold, size)
+    }
+}
+
+impl<C: Chain> World<C> {
+    /// A cluster of `n` nodes with threshold `t` on `chain`, its ceremony run and circuit registered.
+    pub fn active(chain: C, threshold: u8, size: u8) -> World<C> {
+        let mut world = World::registered_on(chain, threshold, size);
         world.run_ceremony();
         let admin = world.admin.insecure_clone();
         world.ok("init_share_patient_data_comp_def", &admin, &[], &[ix::init_share_patient_data_comp_def(&admin.pubkey(), &world.cluster)]);
         world
     }
 
-    /// A cluster with all `n` nodes registered and its ceremony not yet run.
-    pub fn registered(threshold: u8, size: u8) -> World {
+    /// A cluster on `chain` with all `n` nodes registered and its ceremony not yet run.
+    pub fn registered_on(chain: C, threshold: u8, size: u8) -> World<C> {
         use rand::SeedableRng;
-        use rand::Rng;
-        let mut svm = svm::with_program();
         // wallets from a seeded generator: the same PDA bumps, so the same compute units, every run
-        let mut rng = rand::rngs::StdRng::seed_from_u64(u64::from(threshold) << 8 | u64::from(size));
-        let admin = svm::fund(&mut svm, Keypair::new_from_array(rng.r#gen()), 100);
-        let nodes: Vec<Node> = (0..size)
-            .map(|_| Node {
-                authority: svm::fund(&mut svm, Keypair::new_from_array(rng.r#gen()), 10),
-                transport: TransportSecret::random(&mut rng),
-                output: None,
-            })
-            .collect();
-        let (create, cluster) = ix::create_cluster(&admin.pubkey(), ix::CreateClusterArgs { cluster_id: 1, threshold, size });
-        let mut world =
-            World { svm, admin, cluster, nodes, threshold, events: Vec::new(), compute_units: BTreeMap::new(), rng };
+        let rng = rand::rngs::StdRng::seed_from_u64(u64::from(threshold) << 8 | u64::from(size));
+        let mut world = World {
+            chain,
+            admin: Keypair::new(),
+            cluster: Address::default(),
+            nodes: Vec::new(),
+            threshold,
+            events: Vec::new(),
+            compute_units: BTreeMap::new(),
+            rng,
+        };
+        world.admin = world.funded_wallet(100);
+        for _ in 0..size {
+            let authority = world.funded_wallet(10);
+            let transport = TransportSecret::random(&mut world.rng);
+            world.nodes.push(Node { authority, transport, output: None });
+        }
+        let (create, cluster) = ix::create_cluster(&world.admin.pubkey(), ix::CreateClusterArgs { cluster_id: 1, threshold, size });
+        world.cluster = cluster;
         let admin = world.admin.insecure_clone();
         world.ok("create_cluster", &admin, &[], &[create]);
         for i in 0..world.nodes.len() {
@@ -100,9 +132,22 @@ impl World {
         world
     }
 
+    /// A new wallet (from the seeded generator) holding `sol` SOL.
+    pub fn funded_wallet(&mut self, sol: u64) -> Keypair {
+        use rand::Rng;
+        let wallet = Keypair::new_from_array(self.rng.r#gen());
+        self.chain.fund(&wallet.pubkey(), sol * 1_000_000_000);
+        wallet
+    }
+
+    /// An account's data, if it exists.
+    pub fn account(&self, address: &Address) -> Option<Vec<u8>> {
+        self.chain.account(address)
+    }
+
     /// Sends instructions; on success records events and CU under `name`.
     pub fn send(&mut self, name: &str, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Sent {
-        let sent = svm::send(&mut self.svm, payer, others, instructions);
+        let sent = self.chain.send(payer, others, instructions);
         if let Ok(meta) = &sent {
             self.events.extend(medshare_client::events::from_logs(&meta.logs).expect("the program's events decode"));
             self.compute_units.insert(name.to_owned(), meta.compute_units_consumed);
@@ -111,14 +156,13 @@ impl World {
     }
 
     /// [`World::send`] that must succeed.
-    pub fn ok(&mut self, name: &str, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> TransactionMetadata {
-        self.send(name, payer, others, instructions)
-            .unwrap_or_else(|e| panic!("{name} failed: {:?}\n{}", e.err, e.meta.logs.join("\n")))
+    pub fn ok(&mut self, name: &str, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Outcome {
+        self.send(name, payer, others, instructions).unwrap_or_else(|e| panic!("{name} failed: {:?}\n{}", e.err, e.logs.join("\n")))
     }
 
     /// The decoded cluster account.
     pub fn cluster_account(&self) -> accounts::Cluster {
-        accounts::Cluster::decode(&self.svm.get_account(&self.cluster).expect("cluster").data).expect("a Cluster")
+        accounts::Cluster::decode(&self.account(&self.cluster).expect("cluster")).expect("a Cluster")
     }
 
     /// The current ceremony epoch.
@@ -219,7 +263,7 @@ impl World {
     /// Node `dealer`'s dealing account of `epoch`.
     pub fn dealing(&self, epoch: u64, dealer: u8) -> accounts::Dealing {
         let address = pda::dealing(&self.cluster, epoch, dealer);
-        accounts::Dealing::decode(&self.svm.get_account(&address).expect("dealing").data).expect("a Dealing")
+        accounts::Dealing::decode(&self.account(&address).expect("dealing")).expect("a Dealing")
     }
 
     /// Every node's X25519 key, from the cluster account.
@@ -238,16 +282,9 @@ impl World {
 
     /// A funded wallet with its derived key, not registered.
     pub fn unregistered_user(&mut self) -> User {
-        use rand::Rng;
-        let wallet = svm::fund(&mut self.svm, Keypair::new_from_array(self.rng.r#gen()), 10);
+        let wallet = self.funded_wallet(10);
         let signature: [u8; 64] = wallet.sign_message(USER_KEY_MESSAGE).into();
         User { key: UserSecretKey::from_wallet_signature(&signature).expect("derived key"), wallet }
-    }
-
-    /// Where `owner`'s record `record_id` at `version` lives, for the AEAD.
-    pub fn binding(owner: &User, record_id: u64, version: u32) -> RecordBinding {
-        let address = pda::record(&owner.wallet.pubkey(), record_id);
-        RecordBinding { program_id: PROGRAM_ID.to_bytes(), owner: owner.wallet.pubkey().to_bytes(), record_id, version, address: address.to_bytes() }
     }
 
     /// Seals `plaintext` as `version` of the record and stores it inline (first chunk with
@@ -272,7 +309,7 @@ impl World {
     /// The store arguments for sealing `plaintext` (with the whole ciphertext as `chunk`).
     pub fn sealed_args(&mut self, owner: &User, record_id: u64, version: u32, plaintext: &[u8]) -> ix::StoreArgs {
         let cluster_key = encrypted_circuits::keys::PublicKey::from_bytes(&self.cluster_account().public_key, "PK").expect("active cluster");
-        let binding = World::binding(owner, record_id, version);
+        let binding = binding(owner, record_id, version);
         let sealed = record::seal(&mut self.rng, &binding, plaintext, &cluster_key, &owner.key.public_key());
         ix::StoreArgs {
             version,
@@ -288,11 +325,11 @@ impl World {
 
     /// The decoded record.
     pub fn record(&self, record: &Address) -> accounts::Record {
-        accounts::Record::decode(&self.svm.get_account(record).expect("record").data).expect("a Record")
+        accounts::Record::decode(&self.account(record).expect("record")).expect("a Record")
     }
 
     /// `owner` shares `record` with `recipient`; returns the request address or the failure.
-    pub fn share(&mut self, owner: &User, record: &Address, recipient: &Address, expires_at: i64) -> Result<Address, FailedTransactionMetadata> {
+    pub fn share(&mut self, owner: &User, record: &Address, recipient: &Address, expires_at: i64) -> Result<Address, Failure> {
         let share_count = self.record(record).share_count;
         let wallet = owner.wallet.insecure_clone();
         let (share, request) = ix::share_patient_data(&wallet.pubkey(), record, share_count, &self.cluster, recipient, expires_at);
@@ -301,7 +338,7 @@ impl World {
 
     /// The decoded share request.
     pub fn request(&self, request: &Address) -> accounts::ShareRequest {
-        accounts::ShareRequest::decode(&self.svm.get_account(request).expect("request").data).expect("a ShareRequest")
+        accounts::ShareRequest::decode(&self.account(request).expect("request")).expect("a ShareRequest")
     }
 
     /// Node `i`'s honest partial for `request`, computed from the request as on chain.
@@ -339,31 +376,25 @@ impl World {
             .collect();
         let capsule = Capsule::from_bytes(&on_chain.capsule)?;
         let combined = threshold::combine(&capsule, &partials, usize::from(on_chain.threshold))?;
-        let binding = World::binding(owner, record_id, on_chain.record_version);
+        let binding = binding(owner, record_id, on_chain.record_version);
         record::open(&binding, &combined.open(&recipient.key)?, &record.inline)
-    }
-
-    /// Moves the SVM clock to `unix_timestamp`.
-    pub fn set_time(&mut self, unix_timestamp: i64) {
-        let mut clock: solana_clock::Clock = self.svm.get_sysvar();
-        clock.unix_timestamp = unix_timestamp;
-        self.svm.set_sysvar(&clock);
-    }
-
-    /// The SVM clock.
-    pub fn now(&self) -> i64 {
-        self.svm.get_sysvar::<solana_clock::Clock>().unix_timestamp
     }
 }
 
-/// Asserts that `sent` failed with the program error `name`, and returns the CU it used.
-pub fn expect_error(sent: Sent, name: &str) -> u64 {
+/// Where `owner`'s record `record_id` at `version` lives, for the AEAD.
+pub fn binding(owner: &User, record_id: u64, version: u32) -> RecordBinding {
+    let address = pda::record(&owner.wallet.pubkey(), record_id);
+    RecordBinding { program_id: PROGRAM_ID.to_bytes(), owner: owner.wallet.pubkey().to_bytes(), record_id, version, address: address.to_bytes() }
+}
+
+/// Asserts that `sent` failed with the program error `name`, and returns its code.
+pub fn expect_error(sent: Sent, name: &str) -> u32 {
     let failure = match sent {
         Ok(meta) => panic!("expected {name}, but it succeeded:\n{}", meta.logs.join("\n")),
         Err(failure) => failure,
     };
-    let code = svm::custom_error(&failure).unwrap_or_else(|| panic!("expected {name}, got {:?}\n{}", failure.err, failure.meta.logs.join("\n")));
+    let code = failure.custom_error().unwrap_or_else(|| panic!("expected {name}, got {:?}\n{}", failure.err, failure.logs.join("\n")));
     let (got, _) = medshare_client::errors::describe(code).unwrap_or_else(|| panic!("expected {name}, got unknown code {code}"));
     assert_eq!(got, name, "wrong error");
-    failure.meta.compute_units_consumed
+    code
 }

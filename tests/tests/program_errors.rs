@@ -46,7 +46,7 @@ use std::collections::BTreeSet;
 fn every_error_code_is_hit() {
     let mut hit = BTreeSet::new();
     // `expect_error` has already asserted the name; this collects it
-    let mut check = |_compute_units: u64, name: &'static str| {
+    let mut check = |_code: u32, name: &'static str| {
         hit.insert(name);
     };
 
@@ -62,10 +62,10 @@ fn every_error_code_is_hit() {
     // a second, still-registering cluster for the membership errors
     let (create, second) = ix::create_cluster(&admin.pubkey(), ix::CreateClusterArgs { cluster_id: 2, threshold: 2, size: 2 });
     world.ok("create_cluster", &admin, &[], &[create]);
-    let stranger = medshare_tests::svm::funded(&mut world.svm, 5);
-    let node_a = medshare_tests::svm::funded(&mut world.svm, 5);
-    let node_b = medshare_tests::svm::funded(&mut world.svm, 5);
-    let node_c = medshare_tests::svm::funded(&mut world.svm, 5);
+    let stranger = world.funded_wallet(5);
+    let node_a = world.funded_wallet(5);
+    let node_b = world.funded_wallet(5);
+    let node_c = world.funded_wallet(5);
     check(expect_error(world.send("x", &stranger, &[&node_a], &[ix::register_node(&stranger.pubkey(), &node_a.pubkey(), &second, [1; 32])]), "NotClusterAdmin"), "NotClusterAdmin");
     check(expect_error(world.send("x", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [0; 32])]), "InvalidTransportKey"), "InvalidTransportKey");
     world.ok("register_node", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [1; 32])]);

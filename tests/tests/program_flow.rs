@@ -3,8 +3,8 @@
 //! re-keying, a cheating node, and every error code of the program.
 
 use encrypted_circuits::Error as CryptoError;
-use medshare_client::{events::Event, instructions as ix, pda};
-use medshare_tests::world::{World, expect_error};
+use medshare_client::{events::Event, instructions as ix};
+use medshare_tests::world::{World, binding, expect_error};
 use solana_signer::Signer;
 
 /// A FHIR R4 bundle a little over 1 KiB, so the inline ciphertext spans chunks.
@@ -31,7 +31,7 @@ fn store_share_and_open_three_of_five() {
 
     // the owner opens their own record without the cluster
     let own = encrypted_circuits::record::Capsule::from_bytes(&stored.owner_capsule).unwrap().open(&patient.key).unwrap();
-    assert_eq!(encrypted_circuits::record::open(&World::binding(&patient, 7, 1), &own, &stored.inline).unwrap(), plaintext);
+    assert_eq!(encrypted_circuits::record::open(&binding(&patient, 7, 1), &own, &stored.inline).unwrap(), plaintext);
 
     let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).expect("share");
     assert_eq!(world.open_as_recipient(&doctor, &request, &patient, 7).unwrap_err(), CryptoError::NotEnoughPartials { needed: 3, got: 0 });
@@ -83,10 +83,10 @@ fn revoke_before_completion_leaves_the_recipient_unable_to_open() {
     let capsule = encrypted_circuits::record::Capsule::from_bytes(&on_chain.capsule).unwrap();
     let wrong = encrypted_circuits::threshold::combine(&capsule, &[lone], 1).unwrap().open(&researcher.key).unwrap();
     let ciphertext = world.record(&record).inline;
-    assert_eq!(encrypted_circuits::record::open(&World::binding(&patient, 3, 1), &wrong, &ciphertext).unwrap_err(), CryptoError::DecryptionFailed);
+    assert_eq!(encrypted_circuits::record::open(&binding(&patient, 3, 1), &wrong, &ciphertext).unwrap_err(), CryptoError::DecryptionFailed);
     // revoked requests can be closed for their rent
     world.ok("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &request)]);
-    assert!(world.svm.get_account(&request).is_none_or(|a| a.data.is_empty()));
+    assert!(world.account(&request).is_none());
 }
 
 #[test]
@@ -182,5 +182,5 @@ fn blob_records_store_digest_and_uri() {
     assert_eq!((stored.storage, stored.digest, stored.uri.as_slice()), (1, digest, &b"file:///var/lib/medshare/blobs/sha256-abc"[..]));
     world.share(&patient, &record, &doctor.wallet.pubkey(), 0).expect("a blob record is complete at once");
     world.ok("close_record", &wallet, &[], &[ix::close_record(&wallet.pubkey(), &record)]);
-    assert!(world.svm.get_account(&record).is_none_or(|a| a.data.is_empty()));
+    assert!(world.account(&record).is_none());
 }
