@@ -5,7 +5,7 @@
 //! | `setup`     | installs what the build needs, idempotently: the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
 //! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
 //! | `test`      | everything CI runs: `build-sbf`, the program's host unit tests, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator) |
-//! | `demo`      | the main job: a local validator with the program deployed, and a cluster created over RPC |
+//! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
 //! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //!
@@ -56,8 +56,7 @@ fn test(extra: &[String]) -> Result<()> {
     run_step(&mut cargo, "host workspace tests")
 }
 
-/// The main job. For now: a real local validator with the program deployed through the
-/// upgradeable loader, and a cluster created over JSON-RPC with its event read back.
+/// The main job: the MedShare story on a real local validator (see `tests/src/bin/localnet-demo.rs`).
 fn demo(extra: &[String]) -> Result<()> {
     setup::run()?;
     sbf::build()?;
