@@ -36,16 +36,20 @@ struct Dealt {
     nodes: Vec<Participant>,
     transports: Vec<TransportSecret>,
     keys: BTreeMap<u16, [u8; 32]>,
+    round1: BTreeMap<u16, Vec<u8>>,
     inbox: BTreeMap<u16, BTreeMap<u16, Vec<u8>>>,
 }
 
-fn deal(rng: &mut StdRng, corrupt_round1_of: Option<u16>) -> Result<Dealt, Error> {
-    let params = CeremonyParams { cluster: [2; 32], epoch: 1, size: 5, threshold: 3 };
-    let transports: Vec<TransportSecret> = (0..5).map(|_| TransportSecret::random(rng)).collect();
-    let keys: BTreeMap<u16, [u8; 32]> = (1..=5).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
+/// The 3-of-5 ceremony most tests here use.
+const THREE_OF_FIVE: CeremonyParams = CeremonyParams { cluster: [2; 32], epoch: 1, size: 5, threshold: 3 };
+
+fn deal(rng: &mut StdRng, params: CeremonyParams, corrupt_round1_of: Option<u16>) -> Result<Dealt, Error> {
+    let n = params.size;
+    let transports: Vec<TransportSecret> = (0..n).map(|_| TransportSecret::random(rng)).collect();
+    let keys: BTreeMap<u16, [u8; 32]> = (1..=n).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
     let mut nodes = Vec::new();
     let mut round1 = BTreeMap::new();
-    for i in 1..=5 {
+    for i in 1..=n {
         let (node, package) = Participant::round1(rng, params, i)?;
         nodes.push(node);
         round1.insert(i, package);
@@ -60,18 +64,18 @@ fn deal(rng: &mut StdRng, corrupt_round1_of: Option<u16>) -> Result<Dealt, Error
         unreachable!("round 2 must reject the foreign package");
     }
     let mut inbox: BTreeMap<u16, BTreeMap<u16, Vec<u8>>> = BTreeMap::new();
-    for (i, node) in (1..=5u16).zip(nodes.iter_mut()) {
+    for (i, node) in (1..=n).zip(nodes.iter_mut()) {
         for (to, sealed) in node.round2(rng, &transports[usize::from(i) - 1], &round1, &keys)? {
             inbox.entry(to).or_default().insert(i, sealed);
         }
     }
-    Ok(Dealt { nodes, transports, keys, inbox })
+    Ok(Dealt { nodes, transports, keys, round1, inbox })
 }
 
 #[test]
 fn a_corrupted_round2_package_names_its_dealer() {
     let mut rng = StdRng::seed_from_u64(21);
-    let mut dealt = deal(&mut rng, None).unwrap();
+    let mut dealt = deal(&mut rng, THREE_OF_FIVE, None).unwrap();
     let sealed = dealt.inbox.get_mut(&4).unwrap().get_mut(&2).unwrap();
     let middle = sealed.len() / 2;
     sealed[middle] ^= 0x40;
@@ -83,7 +87,7 @@ fn a_corrupted_round2_package_names_its_dealer() {
 #[test]
 fn a_package_sealed_for_someone_else_names_its_dealer() {
     let mut rng = StdRng::seed_from_u64(22);
-    let mut dealt = deal(&mut rng, None).unwrap();
+    let mut dealt = deal(&mut rng, THREE_OF_FIVE, None).unwrap();
     // node 5 forwards to node 1 the package it dealt to node 3
     let misdirected = dealt.inbox[&3][&5].clone();
     dealt.inbox.get_mut(&1).unwrap().insert(5, misdirected);
@@ -94,7 +98,7 @@ fn a_package_sealed_for_someone_else_names_its_dealer() {
 #[test]
 fn a_bad_round1_package_names_its_dealer() {
     let mut rng = StdRng::seed_from_u64(23);
-    let error = deal(&mut rng, Some(3)).err().expect("must fail");
+    let error = deal(&mut rng, THREE_OF_FIVE, Some(3)).err().expect("must fail");
     assert_eq!(error, Error::BadDealing { dealer: 3 });
 }
 
@@ -113,23 +117,11 @@ fn parameters_are_checked() {
 fn package_sizes_are_fixed_by_the_threshold() {
     let mut rng = StdRng::seed_from_u64(25);
     for (t, n) in [(2u16, 3u16), (3, 5), (16, 16)] {
-        let dealt = {
-            let params = CeremonyParams { cluster: [3; 32], epoch: 0, size: n, threshold: t };
-            let transports: Vec<TransportSecret> = (0..n).map(|_| TransportSecret::random(&mut rng)).collect();
-            let keys: BTreeMap<u16, [u8; 32]> = (1..=n).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
-            let mut nodes = Vec::new();
-            let mut round1 = BTreeMap::new();
-            for i in 1..=n {
-                let (node, package) = Participant::round1(&mut rng, params, i).unwrap();
-                nodes.push(node);
-                round1.insert(i, package);
-            }
-            let sealed = nodes[0].round2(&mut rng, &transports[0], &round1, &keys).unwrap();
-            (round1, sealed)
-        };
-        let (round1, sealed) = dealt;
-        println!("t={t} n={n}: round-1 {} bytes, sealed round-2 {} bytes", round1[&1].len(), sealed[&2].len());
+        let params = CeremonyParams { cluster: [3; 32], epoch: 0, size: n, threshold: t };
+        let Dealt { round1, inbox, .. } = deal(&mut rng, params, None).unwrap();
+        let sealed = &inbox[&2];
+        println!("t={t} n={n}: round-1 {} bytes, sealed round-2 {} bytes", round1[&1].len(), sealed[&1].len());
         assert!(round1.values().all(|p| p.len() == encrypted_circuits::ceremony::round1_len(t)));
-        assert!(sealed.values().all(|p| p.len() == encrypted_circuits::ceremony::SEALED_ROUND2_LEN));
+        assert!(inbox.values().flat_map(|from| from.values()).all(|p| p.len() == encrypted_circuits::ceremony::SEALED_ROUND2_LEN));
     }
 }
