@@ -104,6 +104,17 @@ pub struct Cluster {
 impl Cluster {
     /// Account size.
     pub const LEN: usize = 8 + 92 + MAX_NODES * 104 + 32 + MAX_NODES * 32;
+    /// `status` while nodes register.
+    pub const REGISTERING: u8 = 0;
+    /// `status` while the key ceremony of the current epoch runs.
+    pub const CEREMONY: u8 = 1;
+    /// `status` once the cluster key is agreed.
+    pub const ACTIVE: u8 = 2;
+
+    /// The member whose authority is `authority`.
+    pub fn member(&self, authority: &Address) -> Option<&Member> {
+        self.members.iter().find(|m| m.authority == *authority)
+    }
 
     /// Decodes a `Cluster` account.
     pub fn decode(data: &[u8]) -> Result<Self, AccountError> {
@@ -194,6 +205,12 @@ pub struct Record {
 impl Record {
     /// Account size.
     pub const LEN: usize = 8 + 112 + 128 + 32 + 128 + 2048;
+    /// Where `owner` starts (for `getProgramAccounts` filters).
+    pub const OWNER_OFFSET: usize = 8;
+    /// `storage` of a record kept in the account.
+    pub const INLINE: u8 = 0;
+    /// `storage` of a record kept off chain (digest and URI on chain).
+    pub const BLOB: u8 = 1;
 
     /// Decodes a `Record` account.
     pub fn decode(data: &[u8]) -> Result<Self, AccountError> {
@@ -253,6 +270,25 @@ pub struct ShareRequest {
 impl ShareRequest {
     /// Account size.
     pub const LEN: usize = 8 + 264 + MAX_NODES * 64;
+    /// Where `owner` starts (for `getProgramAccounts` filters).
+    pub const OWNER_OFFSET: usize = 8 + 32;
+    /// Where `recipient` starts.
+    pub const RECIPIENT_OFFSET: usize = 8 + 64;
+    /// Where `cluster` starts.
+    pub const CLUSTER_OFFSET: usize = 8 + 128;
+    /// Where `status` is.
+    pub const STATUS_OFFSET: usize = 8 + 258;
+    /// `status` of a request waiting for partials.
+    pub const PENDING: u8 = 0;
+    /// `status` of a completed request.
+    pub const COMPLETED: u8 = 1;
+    /// `status` of a revoked request.
+    pub const REVOKED: u8 = 2;
+
+    /// Whether node `index`'s partial is accepted.
+    pub fn has_partial_from(&self, index: u8) -> bool {
+        (1..=MAX_NODES as u8).contains(&index) && self.accepted & (1 << (index - 1)) != 0
+    }
 
     /// Decodes a `ShareRequest` account.
     pub fn decode(data: &[u8]) -> Result<Self, AccountError> {

@@ -18,6 +18,7 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod pda;
+pub mod rpc;
 
 pub use solana_address::Address;
 

@@ -1,0 +1,95 @@
+//! The node's TOML configuration.
+//!
+//! ```toml
+//! rpc_url = "http://127.0.0.1:8899"        # or localhost, devnet, ...
+//! ws_url = "ws://127.0.0.1:8900"           # optional: derived from rpc_url as the Solana CLI does
+//! keypair = "/etc/medshare/node-authority.json"
+//! cluster = "9xQe...cluster address"
+//! key_share = "/var/lib/medshare/vault.json"
+//! metrics_addr = "127.0.0.1:9464"
+//! # passphrase_file = "/run/secrets/medshare"  # else the MPC_NODE_PASSPHRASE environment variable
+//! ```
+
+use anyhow::{Context, Result, bail};
+use medshare_client::Address;
+use serde::Deserialize;
+use std::{net::SocketAddr, path::PathBuf};
+
+/// The environment variable holding the vault passphrase when no `passphrase_file` is set.
+pub const PASSPHRASE_ENV: &str = "MPC_NODE_PASSPHRASE";
+
+/// What `node.toml` holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// JSON-RPC endpoint (Solana CLI monikers allowed).
+    pub rpc_url: String,
+    /// Websocket endpoint; derived from `rpc_url` when absent.
+    pub ws_url: Option<String>,
+    /// The node authority's Solana keypair file (signs and pays for its transactions).
+    pub keypair: PathBuf,
+    /// The cluster account this node is a member of.
+    pub cluster: String,
+    /// The encrypted vault holding the transport key and the key shares.
+    pub key_share: PathBuf,
+    /// Where `/healthz` and `/metrics` are served.
+    pub metrics_addr: SocketAddr,
+    /// A file holding the vault passphrase (else [`PASSPHRASE_ENV`]).
+    pub passphrase_file: Option<PathBuf>,
+    /// Seconds between backfill scans of pending requests (besides start and reconnects).
+    #[serde(default = "default_backfill_seconds")]
+    pub backfill_seconds: u64,
+    /// Test-only misbehaviour (the `fault-injection` feature).
+    #[cfg(feature = "fault-injection")]
+    #[serde(default)]
+    pub fault: crate::fault::Fault,
+}
+
+fn default_backfill_seconds() -> u64 {
+    15
+}
+
+impl Config {
+    /// Reads and checks a config file.
+    pub fn load(path: &std::path::Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let config: Config = toml::from_str(&text).with_context(|| format!("parsing config {}", path.display()))?;
+        config.cluster_address()?;
+        if config.backfill_seconds == 0 {
+            bail!("backfill_seconds must be at least 1");
+        }
+        Ok(config)
+    }
+
+    /// The cluster address.
+    pub fn cluster_address(&self) -> Result<Address> {
+        self.cluster.parse().map_err(|_| anyhow::anyhow!("cluster `{}` is not a base58 address", self.cluster))
+    }
+
+    /// The RPC URL with monikers expanded.
+    pub fn rpc_url(&self) -> String {
+        medshare_client::rpc::expand_url(&self.rpc_url)
+    }
+
+    /// The websocket URL.
+    pub fn ws_url(&self) -> String {
+        self.ws_url.clone().unwrap_or_else(|| medshare_client::rpc::websocket_url(&self.rpc_url()))
+    }
+
+    /// The vault passphrase, from the file or the environment.
+    pub fn passphrase(&self) -> Result<zeroize::Zeroizing<String>> {
+        let passphrase = match &self.passphrase_file {
+            Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?.trim_end_matches(['\n', '\r']).to_owned(),
+            None => std::env::var(PASSPHRASE_ENV).map_err(|_| anyhow::anyhow!("set {PASSPHRASE_ENV} or passphrase_file in the config"))?,
+        };
+        if passphrase.len() < 8 {
+            bail!("the vault passphrase must be at least 8 characters");
+        }
+        Ok(zeroize::Zeroizing::new(passphrase))
+    }
+
+    /// Reads the authority keypair file.
+    pub fn authority(&self) -> Result<solana_keypair::Keypair> {
+        solana_keypair::read_keypair_file(&self.keypair).map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", self.keypair.display()))
+    }
+}

@@ -1,0 +1,283 @@
+//! Serving share requests: a `logsSubscribe` stream of the program's events, a backfill
+//! scan of pending requests on every (re)connect and periodically, and one task per
+//! request that posts this node's proven partial unless the chain already holds it.
+
+use anyhow::Result;
+use encrypted_circuits::{
+    keys::{KeyShare, PublicKey},
+    record::Capsule,
+    reencrypt::RequestContext,
+};
+use futures_util::StreamExt;
+use medshare_client::{Address, PROGRAM_ID, accounts::ShareRequest, events::Event, instructions as ix};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use crate::node::Link;
+
+/// What became of one request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// The partial is accepted on chain.
+    Posted,
+    /// The program rejected the partial (its proof did not verify).
+    Rejected,
+    /// Nothing to do, and why.
+    Skipped(&'static str),
+}
+
+/// A node serving one cluster epoch with its share.
+pub struct Server {
+    link: Link,
+    cluster: Address,
+    epoch: u64,
+    index: u8,
+    share: KeyShare,
+    /// Requests with a task running.
+    in_flight: Mutex<HashSet<Address>>,
+    /// Every request counted in `requests_seen`.
+    seen: Mutex<HashSet<Address>>,
+    #[cfg(feature = "fault-injection")]
+    fault: crate::fault::Fault,
+}
+
+impl Server {
+    /// A server for `cluster` at `epoch` as node `index`.
+    pub fn new(link: Link, cluster: Address, epoch: u64, index: u8, share: KeyShare) -> Server {
+        link.metrics.epoch.set(epoch as i64);
+        Server {
+            link,
+            cluster,
+            epoch,
+            index,
+            share,
+            in_flight: Mutex::new(HashSet::new()),
+            seen: Mutex::new(HashSet::new()),
+            #[cfg(feature = "fault-injection")]
+            fault: crate::fault::Fault::default(),
+        }
+    }
+
+    /// Sets the test-only misbehaviour.
+    #[cfg(feature = "fault-injection")]
+    pub fn with_fault(mut self, fault: crate::fault::Fault) -> Server {
+        self.fault = fault;
+        self
+    }
+
+    /// Serves until shutdown: subscribe, backfill, answer; reconnect with backoff when the
+    /// websocket drops.
+    pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<()> {
+        use solana_commitment_config::CommitmentConfig;
+        use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
+        use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
+
+        let mut shutdown = self.link.shutdown.clone();
+        let mut reconnect_delay = Duration::from_millis(250);
+        tracing::info!(index = self.index, epoch = self.epoch, cluster = %self.cluster, "serving share requests");
+        while !self.link.stopping() {
+            let pubsub = match PubsubClient::new(&ws_url).await {
+                Ok(pubsub) => pubsub,
+                Err(error) => {
+                    self.link.metrics.errors.inc();
+                    tracing::warn!(%error, retry_in = ?reconnect_delay, "websocket connect failed");
+                    if self.link.sleep(reconnect_delay).await.is_err() {
+                        break;
+                    }
+                    reconnect_delay = (reconnect_delay * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            };
+            let filter = RpcTransactionLogsFilter::Mentions(vec![PROGRAM_ID.to_string()]);
+            let config = RpcTransactionLogsConfig { commitment: Some(CommitmentConfig::confirmed()) };
+            let (mut stream, unsubscribe) = match pubsub.logs_subscribe(filter, config).await {
+                Ok(subscription) => subscription,
+                Err(error) => {
+                    self.link.metrics.errors.inc();
+                    tracing::warn!(%error, "logsSubscribe failed");
+                    if self.link.sleep(reconnect_delay).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            self.link.metrics.subscriptions.inc();
+            reconnect_delay = Duration::from_millis(250);
+            tracing::info!(%ws_url, "subscribed to the program's logs");
+            // after subscribing, so that no request falls between the scan and the stream
+            self.backfill().await;
+            let mut backfill = tokio::time::interval_at(tokio::time::Instant::now() + backfill_every, backfill_every);
+            loop {
+                tokio::select! {
+                    _ = shutdown.wait_for(|stop| *stop) => break,
+                    _ = backfill.tick() => self.backfill().await,
+                    notification = stream.next() => match notification {
+                        None => {
+                            self.link.metrics.errors.inc();
+                            tracing::warn!("the log subscription closed; reconnecting");
+                            break;
+                        }
+                        Some(notification) if notification.value.err.is_none() => self.on_logs(&notification.value.logs),
+                        Some(_) => {}
+                    },
+                }
+            }
+            drop(stream);
+            unsubscribe().await;
+        }
+        self.drain().await;
+        Ok(())
+    }
+
+    fn on_logs(self: &Arc<Self>, logs: &[String]) {
+        match medshare_client::events::from_logs(logs) {
+            Ok(events) => {
+                for event in events {
+                    if let Event::ShareRequested(requested) = event
+                        && requested.cluster == self.cluster
+                    {
+                        self.spawn_answer(requested.request);
+                    }
+                }
+            }
+            Err(error) => {
+                // another program version or garbage: never fatal
+                self.link.metrics.errors.inc();
+                tracing::warn!(%error, "undecodable program event ignored");
+            }
+        }
+    }
+
+    /// Scans the cluster's pending requests this node has not answered.
+    pub async fn backfill(self: &Arc<Self>) {
+        self.link.metrics.backfills.inc();
+        let cluster = self.cluster.to_bytes();
+        let pending = [ShareRequest::PENDING];
+        let filters: [(usize, &[u8]); 2] = [(ShareRequest::CLUSTER_OFFSET, &cluster), (ShareRequest::STATUS_OFFSET, &pending)];
+        match self.link.connection.program_accounts("ShareRequest", &filters).await {
+            Ok(accounts) => {
+                let mut queued = 0;
+                for (address, data) in accounts {
+                    match ShareRequest::decode(&data) {
+                        Ok(request) if !request.has_partial_from(self.index) && request.epoch == self.epoch => {
+                            self.spawn_answer(address);
+                            queued += 1;
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%address, %error, "undecodable share request skipped"),
+                    }
+                }
+                tracing::debug!(queued, "backfill scanned pending requests");
+            }
+            Err(error) => {
+                self.link.metrics.errors.inc();
+                tracing::warn!(%error, "backfill scan failed; the next one retries");
+            }
+        }
+    }
+
+    fn spawn_answer(self: &Arc<Self>, request: Address) {
+        if !self.in_flight.lock().expect("lock").insert(request) {
+            return;
+        }
+        if self.seen.lock().expect("lock").insert(request) {
+            self.link.metrics.requests_seen.inc();
+        }
+        let server = Arc::clone(self);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            match server.answer(&request).await {
+                Ok(Answer::Posted) => {
+                    server.link.metrics.partials_posted.inc();
+                    server.link.metrics.latency.observe(started.elapsed().as_secs_f64());
+                    tracing::info!(%request, index = server.index, elapsed = ?started.elapsed(), "partial posted and accepted");
+                }
+                Ok(Answer::Rejected) => {
+                    server.link.metrics.partials_rejected.inc();
+                    tracing::warn!(%request, index = server.index, "the program rejected this node's partial");
+                }
+                Ok(Answer::Skipped(why)) => {
+                    server.link.metrics.requests_skipped.inc();
+                    tracing::info!(%request, why, "nothing to post");
+                }
+                Err(error) => {
+                    server.link.metrics.errors.inc();
+                    tracing::warn!(%request, %error, "could not answer; the next backfill retries");
+                }
+            }
+            server.in_flight.lock().expect("lock").remove(&request);
+        });
+    }
+
+    /// Answers one request, idempotently: the chain says whether this node's partial is in.
+    pub async fn answer(&self, address: &Address) -> Result<Answer> {
+        let Some(request) = self.request(address).await? else { return Ok(Answer::Skipped("no such request")) };
+        if request.cluster != self.cluster {
+            return Ok(Answer::Skipped("another cluster's request"));
+        }
+        match request.status {
+            ShareRequest::COMPLETED => return Ok(Answer::Skipped("already completed")),
+            ShareRequest::REVOKED => return Ok(Answer::Skipped("revoked")),
+            _ => {}
+        }
+        if request.has_partial_from(self.index) {
+            return Ok(Answer::Skipped("this node's partial is already in"));
+        }
+        if request.expires_at != 0 && unix_now() > request.expires_at {
+            return Ok(Answer::Skipped("expired"));
+        }
+        if request.epoch != self.epoch {
+            return Ok(Answer::Skipped("made for another epoch"));
+        }
+        #[cfg(feature = "fault-injection")]
+        if self.fault.bad_proofs && !self.in_flight_first_attempt(address) {
+            return Ok(Answer::Skipped("faulty node already cheated here"));
+        }
+        let context = RequestContext { program_id: PROGRAM_ID.to_bytes(), cluster: self.cluster.to_bytes(), request: address.to_bytes(), epoch: request.epoch };
+        let capsule = Capsule::from_bytes(&request.capsule)?;
+        let recipient = PublicKey::from_bytes(&request.recipient_key, "recipient key P_R")?;
+        #[allow(unused_mut)]
+        let mut partial = self.share.reencrypt(&mut rand::rngs::OsRng, &context, &capsule, &recipient)?;
+        #[cfg(feature = "fault-injection")]
+        self.fault.tamper(&mut partial);
+        let callback = ix::share_patient_data_callback(&self.link.authority_address(), &self.cluster, address, partial.a, partial.e, partial.proof.to_bytes());
+        if let Err(error) = self.link.send("share_patient_data_callback", &[callback]).await {
+            return match error.program_error() {
+                Some("DuplicatePartial") => Ok(Answer::Skipped("this node's partial is already in")),
+                Some("ShareAlreadyCompleted") => Ok(Answer::Skipped("already completed")),
+                Some("ShareRevoked") => Ok(Answer::Skipped("revoked")),
+                Some("ShareExpired") => Ok(Answer::Skipped("expired")),
+                _ => Err(error.into()),
+            };
+        }
+        let after = self.request(address).await?.ok_or_else(|| anyhow::anyhow!("the request vanished"))?;
+        Ok(if after.has_partial_from(self.index) { Answer::Posted } else { Answer::Rejected })
+    }
+
+    #[cfg(feature = "fault-injection")]
+    fn in_flight_first_attempt(&self, address: &Address) -> bool {
+        self.fault.cheated.lock().expect("lock").insert(*address)
+    }
+
+    async fn request(&self, address: &Address) -> Result<Option<ShareRequest>> {
+        match self.link.connection.account(address).await? {
+            Some(data) => Ok(Some(ShareRequest::decode(&data)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Waits (up to 10 s) for running answers to finish.
+    async fn drain(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.in_flight.lock().expect("lock").is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
