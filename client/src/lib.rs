@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod context;
 pub mod errors;
 pub mod events;
 pub mod instructions;

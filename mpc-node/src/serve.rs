@@ -6,7 +6,6 @@ use anyhow::Result;
 use encrypted_circuits::{
     keys::{KeyShare, PublicKey},
     record::Capsule,
-    reencrypt::RequestContext,
 };
 use futures_util::StreamExt;
 use medshare_client::{Address, PROGRAM_ID, accounts::ShareRequest, events::Event, instructions as ix};
@@ -236,7 +235,7 @@ impl Server {
         if self.fault.bad_proofs && !self.in_flight_first_attempt(address) {
             return Ok(Answer::Skipped("faulty node already cheated here"));
         }
-        let context = RequestContext { program_id: PROGRAM_ID.to_bytes(), cluster: self.cluster.to_bytes(), request: address.to_bytes(), epoch: request.epoch };
+        let context = medshare_client::context::request_context(&self.cluster, address, request.epoch);
         let capsule = Capsule::from_bytes(&request.capsule)?;
         let recipient = PublicKey::from_bytes(&request.recipient_key, "recipient key P_R")?;
         #[allow(unused_mut)]

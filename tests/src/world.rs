@@ -7,10 +7,10 @@ use encrypted_circuits::{
     ceremony::{CeremonyOutput, CeremonyParams, Participant, TransportSecret},
     keys::{USER_KEY_MESSAGE, UserSecretKey},
     record::{self, Capsule, RecordBinding},
-    reencrypt::{Partial, RequestContext},
+    reencrypt::Partial,
     threshold,
 };
-use medshare_client::{Address, PROGRAM_ID, accounts, events::Event, instructions as ix, pda};
+use medshare_client::{Address, accounts, events::Event, instructions as ix, pda};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -344,7 +344,7 @@ impl<C: Chain> World<C> {
     /// Node `i`'s honest partial for `request`, computed from the request as on chain.
     pub fn partial(&mut self, i: u8, request: &Address) -> Partial {
         let on_chain = self.request(request);
-        let context = RequestContext { program_id: PROGRAM_ID.to_bytes(), cluster: self.cluster.to_bytes(), request: request.to_bytes(), epoch: on_chain.epoch };
+        let context = medshare_client::context::request_context(&self.cluster, request, on_chain.epoch);
         let capsule = Capsule::from_bytes(&on_chain.capsule).expect("capsule");
         let recipient = encrypted_circuits::keys::PublicKey::from_bytes(&on_chain.recipient_key, "P_R").expect("P_R");
         let share = &self.nodes[usize::from(i) - 1].output.as_ref().expect("ceremony done").share;
@@ -383,8 +383,7 @@ impl<C: Chain> World<C> {
 
 /// Where `owner`'s record `record_id` at `version` lives, for the AEAD.
 pub fn binding(owner: &User, record_id: u64, version: u32) -> RecordBinding {
-    let address = pda::record(&owner.wallet.pubkey(), record_id);
-    RecordBinding { program_id: PROGRAM_ID.to_bytes(), owner: owner.wallet.pubkey().to_bytes(), record_id, version, address: address.to_bytes() }
+    medshare_client::context::record_binding(&owner.wallet.pubkey(), record_id, version)
 }
 
 /// Asserts that `sent` failed with the program error `name`, and returns its code.

@@ -1,0 +1,58 @@
+//! The commands, one module per role.
+
+pub mod audit;
+pub mod cluster;
+pub mod keys;
+pub mod records;
+pub mod shares;
+
+use anyhow::Result;
+use clap::Subcommand;
+use crate::{Cli, output::Report, session::Session};
+
+/// `medshare` commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Registers the wallet's encryption key (derived from a wallet signature) with a proof of possession.
+    RegisterKey,
+    /// Seals a file and stores it as a record (FHIR R4 JSON unless --raw).
+    Store(records::StoreArgs),
+    /// Lists an owner's records.
+    List {
+        /// The owner (default: the wallet).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Shares a record with a recipient's wallet (consent, optionally expiring).
+    Share(shares::ShareArgs),
+    /// Revokes a share request.
+    Revoke {
+        /// The share request.
+        request: String,
+    },
+    /// Lists share requests: to a recipient (default: the wallet), by an owner, or of a record.
+    Requests(shares::RequestsArgs),
+    /// Opens a completed share (as its recipient) or one's own record (as its owner).
+    Open(records::OpenArgs),
+    /// The history of a record, an owner or a recipient, rebuilt from on-chain events alone.
+    Audit(audit::AuditArgs),
+    /// Cluster administration.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
+}
+
+/// Runs `cli`'s command.
+pub async fn run(cli: Cli) -> Result<Report> {
+    let session = Session::new(&cli);
+    match cli.command {
+        Command::RegisterKey => keys::register(&session).await,
+        Command::Store(args) => records::store(&session, args).await,
+        Command::List { owner } => records::list(&session, owner).await,
+        Command::Share(args) => shares::share(&session, args).await,
+        Command::Revoke { request } => shares::revoke(&session, &request).await,
+        Command::Requests(args) => shares::requests(&session, args).await,
+        Command::Open(args) => records::open(&session, args).await,
+        Command::Audit(args) => audit::audit(&session, args).await,
+        Command::Cluster(command) => cluster::run(&session, command).await,
+    }
+}

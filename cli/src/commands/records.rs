@@ -1,0 +1,295 @@
+//! `store`, `list` and `open`.
+
+use anyhow::{Context, Result, anyhow, bail};
+use encrypted_circuits::{
+    keys::PublicKey,
+    record::{self, Capsule},
+    reencrypt::{Partial, ReencryptionProof},
+    threshold,
+};
+use medshare_client::{Address, accounts::Record, accounts::ShareRequest, context::record_binding, instructions as ix, pda};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use solana_signer::Signer;
+use std::{path::PathBuf, time::Duration};
+
+use crate::{
+    output::Report,
+    session::{self, Session},
+};
+
+/// The most ciphertext a record account holds inline.
+const INLINE_MAX: usize = 2048;
+/// Ciphertext bytes per transaction when writing inline.
+const CHUNK: usize = 600;
+/// Blob URIs name the content: `blob://sha256/<hex>`.
+const BLOB_URI_PREFIX: &str = "blob://sha256/";
+
+/// `store` options.
+#[derive(clap::Args, Debug)]
+pub struct StoreArgs {
+    /// The file to store.
+    pub file: PathBuf,
+    /// The cluster whose key seals the record.
+    #[arg(long, env = "MEDSHARE_CLUSTER")]
+    pub cluster: String,
+    /// The record id (an existing id stores the next version; default: the next free id).
+    #[arg(long)]
+    pub id: Option<u64>,
+    /// Store bytes that are not FHIR R4 JSON.
+    #[arg(long)]
+    pub raw: bool,
+    /// The content-addressed blob store for records larger than an account holds.
+    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
+    pub blob_dir: Option<PathBuf>,
+}
+
+/// Checks that `bytes` are a FHIR R4 resource: a JSON object with a non-empty `resourceType`.
+pub fn check_fhir(bytes: &[u8]) -> Result<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).context("not FHIR R4 JSON (use --raw to store other bytes)")?;
+    match value.get("resourceType").and_then(|t| t.as_str()) {
+        Some(kind) if !kind.is_empty() => Ok(kind.to_owned()),
+        _ => bail!("not a FHIR R4 resource: no \"resourceType\" (use --raw to store other bytes)"),
+    }
+}
+
+/// Seals the file to the cluster key and the owner's key and stores it: inline in the
+/// record account when it fits, else in the blob store with its digest and URI on chain.
+pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let owner = wallet.pubkey();
+    let plaintext = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let kind = if args.raw { None } else { Some(check_fhir(&plaintext)?) };
+    let cluster_address = session::address(&args.cluster, "cluster")?;
+    let cluster = session.cluster(&cluster_address).await?;
+    if cluster.status != medshare_client::accounts::Cluster::ACTIVE {
+        bail!("cluster {cluster_address} is not active yet (its key ceremony has not finished)");
+    }
+    let cluster_key = PublicKey::from_bytes(&cluster.public_key, "cluster key")?;
+    let owner_key = session.encryption_key(&wallet)?.public_key();
+
+    let record_id = match args.id {
+        Some(id) => id,
+        None => next_record_id(session, &owner).await?,
+    };
+    let address = pda::record(&owner, record_id);
+    let version = match session.connection.account(&address).await? {
+        Some(data) => Record::decode(&data)?.version + 1,
+        None => 1,
+    };
+    let binding = record_binding(&owner, record_id, version);
+    let sealed = record::seal(&mut rand::rngs::OsRng, &binding, &plaintext, &cluster_key, &owner_key);
+    let ciphertext = sealed.ciphertext;
+    let mut store_args = ix::StoreArgs {
+        version,
+        cluster_capsule: sealed.cluster_capsule.to_bytes(),
+        owner_capsule: sealed.owner_capsule.to_bytes(),
+        storage: Record::INLINE,
+        ciphertext_len: ciphertext.len() as u32,
+        digest: [0; 32],
+        uri: Vec::new(),
+        chunk: Vec::new(),
+    };
+    let mut blob = None;
+    if ciphertext.len() > INLINE_MAX {
+        let dir = args.blob_dir.clone().ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
+        let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
+        let path = write_blob(&dir, &digest, &ciphertext)?;
+        store_args.storage = Record::BLOB;
+        store_args.digest = digest;
+        store_args.uri = format!("{BLOB_URI_PREFIX}{}", hex::encode(digest)).into_bytes();
+        blob = Some(path);
+    } else {
+        store_args.chunk = ciphertext[..ciphertext.len().min(CHUNK)].to_vec();
+    }
+
+    let (instruction, _) = ix::store_patient_data(&owner, &cluster_address, record_id, &store_args);
+    let progress = progress_bar(ciphertext.len() as u64, "writing the record on chain");
+    let mut signature = session.connection.send(&wallet, &[], &[instruction]).await?;
+    if blob.is_none() {
+        progress.set_position(store_args.chunk.len() as u64);
+        for offset in (CHUNK..ciphertext.len()).step_by(CHUNK) {
+            let end = (offset + CHUNK).min(ciphertext.len());
+            let append = ix::append_patient_data(&owner, &address, version, offset as u32, &ciphertext[offset..end]);
+            signature = session.connection.send(&wallet, &[], &[append]).await?;
+            progress.set_position(end as u64);
+        }
+    }
+    progress.finish_and_clear();
+
+    let storage = if blob.is_some() { "blob" } else { "inline" };
+    let json = json!({
+        "record": address.to_string(), "record_id": record_id, "version": version, "owner": owner.to_string(),
+        "cluster": cluster_address.to_string(), "storage": storage, "plaintext_len": plaintext.len(),
+        "ciphertext_len": ciphertext.len(), "resource_type": kind, "blob": blob, "signature": signature.to_string(),
+    });
+    let text = format!(
+        "stored record {address} (id {record_id}, version {version}, {storage}, {} bytes sealed{})\nsignature {signature}",
+        ciphertext.len(),
+        kind.map(|k| format!(", FHIR {k}")).unwrap_or_default()
+    );
+    Ok(Report::new(json, text))
+}
+
+/// One past the highest record id the owner has.
+async fn next_record_id(session: &Session, owner: &Address) -> Result<u64> {
+    let records = session.connection.program_accounts("Record", &[(Record::OWNER_OFFSET, owner.as_ref())]).await?;
+    let highest = records.iter().filter_map(|(_, data)| Record::decode(data).ok()).map(|r| r.record_id).max();
+    Ok(highest.map_or(1, |id| id + 1))
+}
+
+/// Writes `bytes` to `dir/<sha256 hex>` with a progress bar; the name is the content's digest.
+fn write_blob(dir: &std::path::Path, digest: &[u8; 32], bytes: &[u8]) -> Result<PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating blob store {}", dir.display()))?;
+    let path = dir.join(hex::encode(digest));
+    let temporary = path.with_extension("partial");
+    let mut file = std::fs::File::create(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
+    let progress = progress_bar(bytes.len() as u64, "writing the blob");
+    for chunk in bytes.chunks(1 << 20) {
+        file.write_all(chunk)?;
+        progress.inc(chunk.len() as u64);
+    }
+    file.sync_all()?;
+    std::fs::rename(&temporary, &path)?;
+    progress.finish_and_clear();
+    Ok(path)
+}
+
+fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(len), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes}") {
+        bar.set_style(style);
+    }
+    bar.set_message(message);
+    bar
+}
+
+/// Lists `owner`'s records (default: the wallet's).
+pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
+    let owner = match owner {
+        Some(owner) => session::address(&owner, "owner")?,
+        None => session.wallet()?.pubkey(),
+    };
+    let accounts = session.connection.program_accounts("Record", &[(Record::OWNER_OFFSET, owner.as_ref())]).await?;
+    let mut records: Vec<(Address, Record)> = accounts.into_iter().filter_map(|(address, data)| Some((address, Record::decode(&data).ok()?))).collect();
+    records.sort_by_key(|(_, r)| r.record_id);
+    let json: Vec<_> = records
+        .iter()
+        .map(|(address, r)| {
+            json!({
+                "record": address.to_string(), "record_id": r.record_id, "version": r.version, "cluster": r.cluster.to_string(),
+                "storage": if r.storage == Record::BLOB { "blob" } else { "inline" }, "ciphertext_len": r.ciphertext_len,
+                "complete": r.written == r.ciphertext_len || r.storage == Record::BLOB, "shares": r.share_count,
+                "created_at": r.created_at, "updated_at": r.updated_at,
+                "uri": (r.storage == Record::BLOB).then(|| String::from_utf8_lossy(&r.uri).into_owned()),
+            })
+        })
+        .collect();
+    let mut text = format!("{} record(s) of {owner}", records.len());
+    for (address, r) in &records {
+        text.push_str(&format!("\n  {address}  id {}  v{}  {} bytes  {} share(s)", r.record_id, r.version, r.ciphertext_len, r.share_count));
+    }
+    Ok(Report::new(json!({ "owner": owner.to_string(), "records": json }), text))
+}
+
+/// `open` options.
+#[derive(clap::Args, Debug)]
+pub struct OpenArgs {
+    /// A share request (as its recipient) or a record (as its owner).
+    pub address: String,
+    /// Where to write the plaintext (default: stdout; with --output json it goes in the JSON).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The blob store, for records kept off chain.
+    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
+    pub blob_dir: Option<PathBuf>,
+    /// Wait up to this long for a share to complete (e.g. 30s).
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    pub wait: Duration,
+}
+
+/// Opens a completed share as its recipient, or a record as its owner.
+pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let key = session.encryption_key(&wallet)?;
+    let address = session::address(&args.address, "record or share request")?;
+    let data = session.account(&address, "account").await?;
+    let (record_address, record, key_point, opened_as) = if let Ok(record) = Record::decode(&data) {
+        session::require_signer(&wallet, &record.owner, "record owner")?;
+        let capsule = Capsule::from_bytes(&record.owner_capsule)?;
+        (address, record, capsule.open(&key)?, "owner")
+    } else if ShareRequest::decode(&data).is_ok() {
+        let request = wait_for_completion(session, &address, args.wait).await?;
+        session::require_signer(&wallet, &request.recipient, "share's recipient")?;
+        let record = session.record(&request.record).await?;
+        if record.version != request.record_version {
+            bail!("the record is at version {} now; this share was for version {}, whose ciphertext is gone", record.version, request.record_version);
+        }
+        let partials: Vec<Partial> = request
+            .partials
+            .iter()
+            .map(|(index, a, e)| Partial { index: u16::from(*index), a: *a, e: *e, proof: ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] } })
+            .collect();
+        let capsule = Capsule::from_bytes(&request.capsule)?;
+        // the program verified every partial's proof before storing it
+        let combined = threshold::combine(&capsule, &partials, usize::from(request.threshold))?;
+        (request.record, record, combined.open(&key)?, "recipient")
+    } else {
+        bail!("{address} is neither a record nor a share request");
+    };
+    let ciphertext = match record.storage {
+        Record::BLOB => read_blob(&record, args.blob_dir.as_deref())?,
+        _ => record.inline.clone(),
+    };
+    let binding = record_binding(&record.owner, record.record_id, record.version);
+    let plaintext = record::open(&binding, &key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))?;
+    let digest = hex::encode(Sha256::digest(&plaintext));
+    let mut json = json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
+    let text = match &args.out {
+        Some(path) => {
+            std::fs::write(path, &plaintext).with_context(|| format!("writing {}", path.display()))?;
+            json["out"] = json!(path);
+            format!("opened record {record_address} v{} as {opened_as}: {} bytes written to {}", record.version, plaintext.len(), path.display())
+        }
+        None => {
+            json["plaintext"] = match std::str::from_utf8(&plaintext) {
+                Ok(text) => json!(text),
+                Err(_) => json!({ "hex": hex::encode(&plaintext) }),
+            };
+            String::from_utf8_lossy(&plaintext).into_owned()
+        }
+    };
+    Ok(Report::new(json, text))
+}
+
+/// The request once completed, polling up to `wait`; a clear error for revoked, expired or
+/// still-pending requests.
+async fn wait_for_completion(session: &Session, address: &Address, wait: Duration) -> Result<ShareRequest> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let request = session.request(address).await?;
+        match request.status {
+            ShareRequest::COMPLETED => return Ok(request),
+            ShareRequest::REVOKED => bail!("share request {address} was revoked by the owner"),
+            _ if request.expires_at != 0 && session::unix_now() > request.expires_at => bail!("share request {address} expired before it completed"),
+            _ if std::time::Instant::now() >= deadline => {
+                bail!("share request {address} is pending: {} of {} partials in (try --wait 30s)", request.accepted_count, request.threshold)
+            }
+            _ => tokio::time::sleep(Duration::from_millis(400)).await,
+        }
+    }
+}
+
+fn read_blob(record: &Record, dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    let uri = String::from_utf8_lossy(&record.uri);
+    let name = uri.strip_prefix(BLOB_URI_PREFIX).ok_or_else(|| anyhow!("unknown blob URI {uri}"))?;
+    let dir = dir.ok_or_else(|| anyhow!("the record is kept off chain at {uri}: give --blob-dir"))?;
+    let path = dir.join(name);
+    let bytes = std::fs::read(&path).with_context(|| format!("reading blob {}", path.display()))?;
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    if digest != record.digest {
+        bail!("blob {} does not match the digest on chain", path.display());
+    }
+    Ok(bytes)
+}

@@ -1,0 +1,116 @@
+//! `share`, `revoke` and `requests`.
+
+use anyhow::{Result, bail};
+use medshare_client::{Address, accounts::ShareRequest, instructions as ix};
+use serde_json::{Value, json};
+use solana_signer::Signer;
+use std::time::Duration;
+
+use crate::{
+    output::Report,
+    session::{self, Session},
+};
+
+/// `share` options.
+#[derive(clap::Args, Debug)]
+pub struct ShareArgs {
+    /// The record.
+    pub record: String,
+    /// The recipient's wallet (it must have run `register-key`).
+    pub recipient: String,
+    /// Consent ends after this long (e.g. 1h, 30d); no partial is accepted after it.
+    #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "expires_at")]
+    pub expires_in: Option<Duration>,
+    /// Consent ends at this Unix time.
+    #[arg(long)]
+    pub expires_at: Option<i64>,
+}
+
+/// Asks the cluster to re-encrypt the record's key to the recipient.
+pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let record_address = session::address(&args.record, "record")?;
+    let recipient = session::address(&args.recipient, "recipient")?;
+    let record = session.record(&record_address).await?;
+    session::require_signer(&wallet, &record.owner, "record owner")?;
+    let expires_at = match (args.expires_in, args.expires_at) {
+        (Some(duration), _) => session::unix_now() + duration.as_secs() as i64,
+        (None, Some(at)) => at,
+        (None, None) => 0,
+    };
+    let (instruction, request) = ix::share_patient_data(&wallet.pubkey(), &record_address, record.share_count, &record.cluster, &recipient, expires_at);
+    let signature = session.connection.send(&wallet, &[], &[instruction]).await?;
+    let json = json!({
+        "request": request.to_string(), "record": record_address.to_string(), "version": record.version,
+        "recipient": recipient.to_string(), "expires_at": expires_at, "signature": signature.to_string(),
+    });
+    let expiry = if expires_at == 0 { "no expiry".to_owned() } else { format!("expires at {expires_at}") };
+    Ok(Report::new(json, format!("share request {request}: record {record_address} v{} -> {recipient} ({expiry})\nsignature {signature}", record.version)))
+}
+
+/// Withdraws consent: no further partial is accepted, and a completed share is marked revoked.
+pub async fn revoke(session: &Session, request: &str) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let address = session::address(request, "share request")?;
+    let on_chain = session.request(&address).await?;
+    session::require_signer(&wallet, &on_chain.owner, "record owner")?;
+    if on_chain.status == ShareRequest::REVOKED {
+        bail!("share request {address} is already revoked");
+    }
+    let signature = session.connection.send(&wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &address)]).await?;
+    let json = json!({ "request": address.to_string(), "was_completed": on_chain.status == ShareRequest::COMPLETED, "signature": signature.to_string() });
+    Ok(Report::new(json, format!("revoked share request {address}\nsignature {signature}")))
+}
+
+/// `requests` options: one filter (default: to the wallet).
+#[derive(clap::Args, Debug)]
+pub struct RequestsArgs {
+    /// Requests to this recipient.
+    #[arg(long, conflicts_with_all = ["owner", "record"])]
+    pub recipient: Option<String>,
+    /// Requests by this owner.
+    #[arg(long, conflicts_with = "record")]
+    pub owner: Option<String>,
+    /// Requests of this record.
+    #[arg(long)]
+    pub record: Option<String>,
+}
+
+/// The status word of a request.
+pub fn status_name(request: &ShareRequest) -> &'static str {
+    match request.status {
+        ShareRequest::COMPLETED => "completed",
+        ShareRequest::REVOKED => "revoked",
+        _ if request.expires_at != 0 && session::unix_now() > request.expires_at => "expired",
+        _ => "pending",
+    }
+}
+
+/// Lists share requests with their status and partials.
+pub async fn requests(session: &Session, args: RequestsArgs) -> Result<Report> {
+    let (what, offset, address) = match (&args.recipient, &args.owner, &args.record) {
+        (_, Some(owner), _) => ("owner", ShareRequest::OWNER_OFFSET, session::address(owner, "owner")?),
+        (_, _, Some(record)) => ("record", 8, session::address(record, "record")?),
+        (Some(recipient), _, _) => ("recipient", ShareRequest::RECIPIENT_OFFSET, session::address(recipient, "recipient")?),
+        (None, None, None) => ("recipient", ShareRequest::RECIPIENT_OFFSET, session.wallet()?.pubkey()),
+    };
+    let accounts = session.connection.program_accounts("ShareRequest", &[(offset, address.as_ref())]).await?;
+    let mut requests: Vec<(Address, ShareRequest)> = accounts.into_iter().filter_map(|(a, data)| Some((a, ShareRequest::decode(&data).ok()?))).collect();
+    requests.sort_by_key(|(_, r)| r.created_at);
+    let json: Vec<Value> = requests
+        .iter()
+        .map(|(address, r)| {
+            json!({
+                "request": address.to_string(), "record": r.record.to_string(), "owner": r.owner.to_string(),
+                "recipient": r.recipient.to_string(), "version": r.record_version, "status": status_name(r),
+                "partials": r.partials.iter().map(|(i, _, _)| i).collect::<Vec<_>>(), "threshold": r.threshold,
+                "expires_at": r.expires_at, "created_at": r.created_at,
+            })
+        })
+        .collect();
+    let mut text = format!("{} share request(s) by {what} {address}", requests.len());
+    for (address, r) in &requests {
+        text.push_str(&format!("\n  {address}  {} -> {}  {}  {}/{} partials", r.record, r.recipient, status_name(r), r.accepted_count, r.threshold));
+    }
+    Ok(Report::new(json!({ what: address.to_string(), "requests": json }), text))
+}
