@@ -9,6 +9,7 @@
 //! Both need `cargo xtask build-sbf` to have run (`cargo xtask test` does it first).
 
 pub mod chain;
+pub mod deployment;
 pub mod localnet;
 pub mod svm;
 pub mod world;

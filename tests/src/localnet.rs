@@ -29,10 +29,10 @@ pub struct Localnet {
 /// Each validator in one process gets its own block of ports.
 static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
 
-/// The validator's configuration: the program deployed through the upgradeable loader,
-/// its own ports and ledger, transaction history on. Returns it and the ledger path.
-fn genesis() -> (TestValidatorGenesis, PathBuf) {
-    let so = crate::program_so();
+/// The validator's configuration: the program deployed through the upgradeable loader
+/// (unless `with_program` is false: then `medshare-migrations` deploys it over RPC), its
+/// own ports and ledger, transaction history on. Returns it and the ledger path.
+fn genesis(with_program: bool) -> (TestValidatorGenesis, PathBuf) {
     let mut genesis = TestValidatorGenesis::default();
     // The debug build's default port range includes a port already taken on these
     // machines: choose a block per process and per validator.
@@ -48,12 +48,14 @@ fn genesis() -> (TestValidatorGenesis, PathBuf) {
         enable_extended_tx_metadata_storage: true,
         ..solana_rpc::rpc::JsonRpcConfig::default_for_test()
     });
-    genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
-        program_id: PROGRAM_ID,
-        loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
-        upgrade_authority: Pubkey::new_unique(),
-        program_path: so,
-    }]);
+    if with_program {
+        genesis.add_upgradeable_programs_with_path(&[UpgradeableProgramInfo {
+            program_id: PROGRAM_ID,
+            loader: solana_sdk_ids::bpf_loader_upgradeable::id(),
+            upgrade_authority: Pubkey::new_unique(),
+            program_path: crate::program_so(),
+        }]);
+    }
     (genesis, ledger)
 }
 
@@ -61,7 +63,7 @@ impl Localnet {
     /// Starts a validator with `target/deploy/medical_records.so` deployed at the program id.
     pub async fn start() -> Localnet {
         let started = Instant::now();
-        let (genesis, ledger) = genesis();
+        let (genesis, ledger) = genesis(true);
         let (validator, mint) = genesis.start_async().await;
         let rpc = RpcClient::new_with_commitment(validator.rpc_url(), CommitmentConfig::confirmed());
         eprintln!("localnet: validator up in {:.1?} at {}", started.elapsed(), validator.rpc_url());
@@ -156,7 +158,12 @@ pub struct BlockingLocalnet {
 impl BlockingLocalnet {
     /// Starts a validator with the program deployed (see [`Localnet::start`]).
     pub fn start() -> BlockingLocalnet {
-        let (genesis, ledger) = genesis();
+        BlockingLocalnet::start_with(true)
+    }
+
+    /// Starts a validator; the program is in genesis only if `with_program`.
+    pub fn start_with(with_program: bool) -> BlockingLocalnet {
+        let (genesis, ledger) = genesis(with_program);
         let (validator, mint) = genesis.start();
         let rpc = solana_rpc_client::rpc_client::RpcClient::new_with_commitment(validator.rpc_url(), CommitmentConfig::confirmed());
         eprintln!("localnet: validator up at {}", validator.rpc_url());

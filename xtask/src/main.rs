@@ -51,6 +51,7 @@ fn test(extra: &[String]) -> Result<()> {
     setup::run()?;
     sbf::build()?;
     sbf::host_unit_tests()?;
+    build_binaries()?;
     let mut cargo = paths::cargo();
     cargo.current_dir(paths::repo_root()).args(["test", "--workspace"]).args(extra);
     run_step(&mut cargo, "host workspace tests")
@@ -60,12 +61,24 @@ fn test(extra: &[String]) -> Result<()> {
 fn demo(extra: &[String]) -> Result<()> {
     setup::run()?;
     sbf::build()?;
+    build_binaries()?;
     let mut cargo = paths::cargo();
     cargo
         .current_dir(paths::repo_root())
         .args(["run", "--quiet", "-p", "medshare-tests", "--bin", "localnet-demo", "--"])
         .args(extra);
     run_step(&mut cargo, "localnet demo")
+}
+
+/// The binaries the localnet tests and the demo run as processes: `mpc-node`, `medshare`,
+/// `medshare-migrations`, and `mpc-node-faulty` (the test-only fault-injection build).
+fn build_binaries() -> Result<()> {
+    let mut faulty = paths::cargo();
+    faulty.current_dir(paths::repo_root()).args(["build", "-p", "mpc-node", "--features", "fault-injection", "--bin", "mpc-node-faulty"]);
+    run_step(&mut faulty, "build mpc-node-faulty (test-only fault injection)")?;
+    let mut binaries = paths::cargo();
+    binaries.current_dir(paths::repo_root()).args(["build", "-p", "mpc-node", "-p", "medshare-cli", "-p", "medshare-migrations", "--bins"]);
+    run_step(&mut binaries, "build mpc-node, medshare, medshare-migrations")
 }
 
 /// Runs a command, echoing it, and turns a non-zero exit into an error naming `what`.

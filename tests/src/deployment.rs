@@ -1,0 +1,420 @@
+//! A whole MedShare deployment as operators run it: a local validator (in-process,
+//! reached over JSON-RPC and the websocket), `mpc-node` daemons as child processes, and the
+//! `medshare` CLI and `medshare-migrations` binaries run as a user runs them. Used by the
+//! localnet tests and by `cargo xtask demo`.
+//!
+//! The binaries are those `cargo xtask test` / `cargo xtask demo` build next to this
+//! executable (`target/debug`), or in `$MEDSHARE_BIN_DIR`.
+
+use medshare_client::Address;
+use serde_json::Value;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::{
+    io::{Read, Write},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use crate::localnet::BlockingLocalnet;
+
+/// The passphrase the test nodes seal their vaults with.
+const PASSPHRASE: &str = "test-only vault passphrase";
+
+/// Where the project's binaries are: `$MEDSHARE_BIN_DIR`, or the cargo profile directory
+/// holding this executable.
+pub fn binary(name: &str) -> PathBuf {
+    let dir = std::env::var_os("MEDSHARE_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let exe = std::env::current_exe().expect("current_exe");
+        let dir = exe.parent().expect("a directory").to_path_buf();
+        if dir.ends_with("deps") { dir.parent().expect("profile dir").to_path_buf() } else { dir }
+    });
+    let path = dir.join(name);
+    assert!(path.is_file(), "{} is missing: run `cargo xtask test` or `cargo xtask demo`, which build the binaries first", path.display());
+    path
+}
+
+/// A wallet: its keypair file and address.
+#[derive(Clone, Debug)]
+pub struct Wallet {
+    /// A short name for logs.
+    pub name: String,
+    /// The keypair file.
+    pub path: PathBuf,
+    /// The address.
+    pub address: Address,
+}
+
+/// One finished run of a binary.
+#[derive(Debug)]
+pub struct Run {
+    /// The command line, for messages.
+    pub command: String,
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Its stdout.
+    pub stdout: String,
+    /// Its stderr.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with everything it printed unless it succeeded.
+    pub fn expect_success(self) -> Run {
+        assert!(self.status.success(), "`{}` failed ({}):\nstdout: {}\nstderr: {}", self.command, self.status, self.stdout, self.stderr);
+        self
+    }
+
+    /// Panics unless it failed with exit code 1 and `needle` in its stderr.
+    pub fn expect_failure(self, needle: &str) -> Run {
+        assert_eq!(self.status.code(), Some(1), "`{}` should fail:\nstdout: {}\nstderr: {}", self.command, self.stdout, self.stderr);
+        assert!(self.stderr.contains(needle), "`{}` should say `{needle}`; stderr: {}", self.command, self.stderr);
+        self
+    }
+
+    /// Its stdout parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("`{}` printed no JSON ({e}): {}", self.command, self.stdout))
+    }
+}
+
+/// One `mpc-node` daemon.
+pub struct NodeProcess {
+    /// Its cluster index (1-based).
+    pub index: u8,
+    /// Its authority.
+    pub authority: Address,
+    /// `/healthz` and `/metrics`.
+    pub metrics_addr: SocketAddr,
+    keypair: PathBuf,
+    vault: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+}
+
+/// How to set the deployment up.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Nodes (by index) that run the `mpc-node-faulty` binary with `bad_proofs = true`.
+    pub faulty: Vec<u8>,
+    /// Start the validator without the program and deploy it with `medshare-migrations`.
+    pub deploy_with_migrations: bool,
+    /// Print every command and its output (the demo).
+    pub verbose: bool,
+}
+
+/// A validator, a cluster of node processes, and wallets.
+pub struct Deployment {
+    /// The validator.
+    pub localnet: BlockingLocalnet,
+    /// Work directory (keypairs, configs, vaults, logs, files).
+    pub dir: PathBuf,
+    /// The consortium admin.
+    pub admin: Wallet,
+    /// The cluster.
+    pub cluster: Address,
+    /// The node daemons, index `i` at `nodes[i-1]`.
+    pub nodes: Vec<NodeProcess>,
+    options: Options,
+}
+
+impl Deployment {
+    /// A running `t`-of-`n` cluster: validator up, cluster created (by `medshare cluster
+    /// create` or by `medshare-migrations`), `n` nodes initialised and added, their
+    /// daemons started and the ceremony finished through the chain, the circuit registered.
+    pub fn start(threshold: u8, size: u8, options: Options) -> Deployment {
+        let localnet = BlockingLocalnet::start_with(!options.deploy_with_migrations);
+        let dir = std::env::temp_dir().join(format!("medshare-deployment-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).expect("work dir");
+        let mut deployment = Deployment {
+            localnet,
+            dir,
+            admin: Wallet { name: String::new(), path: PathBuf::new(), address: Address::default() },
+            cluster: Address::default(),
+            nodes: Vec::new(),
+            options,
+        };
+        deployment.admin = deployment.wallet("admin", 100);
+        let admin = deployment.admin.clone();
+        deployment.cluster = if deployment.options.deploy_with_migrations {
+            deployment.say("== deploying medical_records with medshare-migrations (upgradeable loader over RPC) and creating the cluster");
+            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+            let keypair = repo.join("programs/medical-records/keys/medical_records-keypair.json");
+            let so = crate::program_so();
+            let run = deployment.run(
+                &binary("medshare-migrations"),
+                &[
+                    "--url", &deployment.localnet.validator.rpc_url(), "--keypair", path(&admin.path), "--program", path(&so),
+                    "--program-keypair", path(&keypair), "--threshold", &threshold.to_string(), "--size", &size.to_string(),
+                ],
+                &[],
+            );
+            let report = run.expect_success().json();
+            assert_eq!(report["deployment"], "deployed");
+            report["cluster"].as_str().expect("cluster").parse().expect("address")
+        } else {
+            let run = deployment.medshare(&admin, &["cluster", "create", "--threshold", &threshold.to_string(), "--size", &size.to_string()]);
+            run.expect_success().json()["cluster"].as_str().expect("cluster").parse().expect("address")
+        };
+        for index in 1..=size {
+            let node = deployment.init_node(index);
+            deployment.nodes.push(node);
+        }
+        deployment.say(&format!("== starting {size} mpc-node daemons: they run the key ceremony through the chain"));
+        for index in 1..=size {
+            deployment.start_node(index);
+        }
+        let cluster = deployment.cluster.to_string();
+        deployment.medshare(&admin, &["cluster", "register-circuit", &cluster, "--wait", "180s"]).expect_success();
+        for index in 1..=size {
+            deployment.wait_until(&format!("node {index} serving"), Duration::from_secs(60), |d| d.health(index).is_some_and(|h| h["status"] == "serving"));
+        }
+        deployment
+    }
+
+    fn say(&self, line: &str) {
+        if self.options.verbose {
+            println!("{line}");
+        }
+    }
+
+    /// A new wallet holding `sol` SOL, its keypair file in the work dir.
+    pub fn wallet(&self, name: &str, sol: u64) -> Wallet {
+        let keypair = Keypair::new();
+        let path = self.dir.join(format!("{name}.json"));
+        solana_keypair::write_keypair_file(&keypair, &path).expect("write keypair");
+        let transfer = solana_system_interface::instruction::transfer(&self.localnet.mint.pubkey(), &keypair.pubkey(), sol * 1_000_000_000);
+        let rpc = &self.localnet.rpc;
+        let tx = solana_transaction::Transaction::new_signed_with_payer(
+            &[transfer],
+            Some(&self.localnet.mint.pubkey()),
+            &[&self.localnet.mint],
+            rpc.get_latest_blockhash().expect("blockhash"),
+        );
+        rpc.send_and_confirm_transaction(&tx).expect("fund a wallet");
+        Wallet { name: name.to_owned(), path, address: keypair.pubkey() }
+    }
+
+    /// Runs `medshare --url <validator> --keypair <wallet> <args>`; with `verbose`, in
+    /// display form, printed; else with `--output json`.
+    pub fn medshare(&self, wallet: &Wallet, args: &[&str]) -> Run {
+        let rpc = self.localnet.validator.rpc_url();
+        let output = if self.options.verbose { "display" } else { "json" };
+        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", output];
+        full.extend_from_slice(args);
+        let run = self.run(&binary("medshare"), &full, &[]);
+        if self.options.verbose {
+            println!("$ medshare {} # as {}", args.join(" "), wallet.name);
+            for line in run.stdout.lines().chain(run.stderr.lines()) {
+                println!("  {line}");
+            }
+        }
+        run
+    }
+
+    /// [`Deployment::medshare`] with `--output json` even when verbose, expected to succeed.
+    pub fn medshare_json(&self, wallet: &Wallet, args: &[&str]) -> Value {
+        let rpc = self.localnet.validator.rpc_url();
+        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", "json"];
+        full.extend_from_slice(args);
+        self.run(&binary("medshare"), &full, &[]).expect_success().json()
+    }
+
+    fn run(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output = Command::new(binary)
+            .args(args)
+            .envs(env.iter().copied())
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running {}: {e}", binary.display()));
+        Run {
+            command: format!("{} {}", binary.file_name().and_then(|n| n.to_str()).unwrap_or("?"), args.join(" ")),
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn node_config(&self, index: u8) -> PathBuf {
+        self.dir.join(format!("node-{index}.toml"))
+    }
+
+    fn write_node_config(&self, node: &NodeProcess, faulty: bool) {
+        let fault = if faulty { "\n[fault]\nbad_proofs = true\n" } else { "" };
+        let config = format!(
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = 5\n{fault}",
+            self.localnet.validator.rpc_url(),
+            self.localnet.validator.rpc_pubsub_url(),
+            node.keypair.display(),
+            self.cluster,
+            node.vault.display(),
+            node.metrics_addr,
+        );
+        std::fs::write(self.node_config(node.index), config).expect("write node config");
+    }
+
+    /// `mpc-node init` for node `index`, then `medshare cluster add-node` by the admin.
+    fn init_node(&self, index: u8) -> NodeProcess {
+        let wallet = self.wallet(&format!("node-{index}"), 10);
+        let metrics_addr = free_local_address();
+        let node = NodeProcess {
+            index,
+            authority: wallet.address,
+            metrics_addr,
+            keypair: wallet.path.clone(),
+            vault: self.dir.join(format!("node-{index}-vault.json")),
+            log: self.dir.join(format!("node-{index}.log")),
+            child: None,
+        };
+        self.write_node_config(&node, false);
+        let config = self.node_config(index);
+        let init = self.run(&binary("mpc-node"), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
+        assert_eq!(init["authority"], wallet.address.to_string());
+        let transport_key = init["transport_key"].as_str().expect("transport key").to_owned();
+        let cluster = self.cluster.to_string();
+        let added = self.medshare_json(&self.admin, &["cluster", "add-node", &cluster, "--node-keypair", path(&wallet.path), "--transport-key", &transport_key]);
+        assert_eq!(added["index"], index, "nodes join in order");
+        self.say(&format!("   node {index}: authority {} added (mpc-node init, medshare cluster add-node)", wallet.address));
+        node
+    }
+
+    /// Starts node `index`'s daemon: `mpc-node-faulty` if the options say so, else `mpc-node`.
+    pub fn start_node(&mut self, index: u8) {
+        let faulty = self.options.faulty.contains(&index);
+        self.start_node_as(index, faulty);
+    }
+
+    /// Starts node `index`'s daemon, faulty or not (rewriting its config to match).
+    pub fn start_node_as(&mut self, index: u8, faulty: bool) {
+        let node = &self.nodes[usize::from(index) - 1];
+        assert!(node.child.is_none(), "node {index} is already running");
+        self.write_node_config(node, faulty);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("node log");
+        let binary = binary(if faulty { "mpc-node-faulty" } else { "mpc-node" });
+        let child = Command::new(binary)
+            .args(["run", "--config", path(&self.node_config(index))])
+            .env("MPC_NODE_PASSPHRASE", PASSPHRASE)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn mpc-node");
+        self.nodes[usize::from(index) - 1].child = Some(child);
+        self.wait_until(&format!("node {index}'s /healthz"), Duration::from_secs(30), |d| d.health(index).is_some());
+    }
+
+    /// Kills node `index` at once (SIGKILL): nothing is flushed or finished.
+    pub fn kill_node(&mut self, index: u8) {
+        let mut child = self.nodes[usize::from(index) - 1].child.take().expect("node running");
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+    }
+
+    /// Stops node `index` with SIGTERM and returns its exit status.
+    pub fn stop_node(&mut self, index: u8) -> ExitStatus {
+        let mut child = self.nodes[usize::from(index) - 1].child.take().expect("node running");
+        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "node {index} did not stop within 20 s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `GET /healthz` of node `index`, if it answers.
+    pub fn health(&self, index: u8) -> Option<Value> {
+        let body = http_get(self.nodes[usize::from(index) - 1].metrics_addr, "/healthz")?;
+        serde_json::from_str(&body).ok()
+    }
+
+    /// A counter or gauge of node `index` from `GET /metrics` (0 if absent).
+    pub fn metric(&self, index: u8, name: &str) -> f64 {
+        let text = http_get(self.nodes[usize::from(index) - 1].metrics_addr, "/metrics").unwrap_or_else(|| panic!("node {index} serves /metrics"));
+        text.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
+    }
+
+    /// The raw `/metrics` text of node `index`.
+    pub fn metrics_text(&self, index: u8) -> String {
+        http_get(self.nodes[usize::from(index) - 1].metrics_addr, "/metrics").unwrap_or_default()
+    }
+
+    /// Polls `done` every 250 ms until it holds, or panics after `timeout` naming `what`.
+    pub fn wait_until(&self, what: &str, timeout: Duration, mut done: impl FnMut(&Deployment) -> bool) {
+        let deadline = Instant::now() + timeout;
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The share request as `medshare requests --record` reports it.
+    pub fn request_status(&self, wallet: &Wallet, record: &str, request: &str) -> Value {
+        let listed = self.medshare_json(wallet, &["requests", "--record", record]);
+        listed["requests"].as_array().expect("requests").iter().find(|r| r["request"] == request).cloned().unwrap_or_else(|| panic!("request {request} listed"))
+    }
+
+    /// A file in the work dir with `bytes`.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, bytes).expect("write file");
+        path
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        let panicking = std::thread::panicking();
+        for node in &mut self.nodes {
+            if let Some(mut child) = node.child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            if panicking {
+                let log = std::fs::read_to_string(&node.log).unwrap_or_default();
+                let tail: Vec<&str> = log.lines().rev().take(25).collect();
+                eprintln!("---- node {} log (last lines) ----", node.index);
+                for line in tail.iter().rev() {
+                    eprintln!("{line}");
+                }
+            }
+        }
+        if !panicking {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn path(path: &Path) -> &str {
+    path.to_str().expect("UTF-8 path")
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::SeqCst)
+}
+
+/// A local address no one listens on right now.
+fn free_local_address() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address")
+}
+
+/// A minimal HTTP/1.0 GET (the nodes' status endpoints), `None` if nothing answers.
+fn http_get(addr: SocketAddr, target: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {target} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.").then(|| body.to_owned())
+}
