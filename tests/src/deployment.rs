@@ -23,9 +23,9 @@ use crate::localnet::BlockingLocalnet;
 /// The passphrase the test nodes seal their vaults with.
 const PASSPHRASE: &str = "test-only vault passphrase";
 
-/// Where the project's binaries are: `$MEDSHARE_BIN_DIR`, or the cargo profile directory
-/// holding this executable.
-pub fn binary(name: &str) -> PathBuf {
+/// Where the project's binary `name` is: in `$MEDSHARE_BIN_DIR`, or in the cargo profile
+/// directory holding this executable.
+fn binary(name: &str) -> PathBuf {
     let dir = std::env::var_os("MEDSHARE_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| {
         let exe = std::env::current_exe().expect("current_exe");
         let dir = exe.parent().expect("a directory").to_path_buf();
@@ -34,6 +34,31 @@ pub fn binary(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(path.is_file(), "{} is missing: run `cargo xtask test` or `cargo xtask demo`, which build the binaries first", path.display());
     path
+}
+
+/// The project's binaries a deployment runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// The `medshare` CLI.
+    Medshare,
+    /// The `mpc-node` daemon.
+    Node,
+    /// `mpc-node` built with the test-only `fault-injection` feature.
+    FaultyNode,
+    /// `medshare-migrations`.
+    Migrations,
+}
+
+impl Binary {
+    /// Its path (see [`binary`]).
+    pub fn path(self) -> PathBuf {
+        binary(match self {
+            Binary::Medshare => "medshare",
+            Binary::Node => "mpc-node",
+            Binary::FaultyNode => "mpc-node-faulty",
+            Binary::Migrations => "medshare-migrations",
+        })
+    }
 }
 
 /// A wallet: its keypair file and address.
@@ -140,17 +165,7 @@ impl Deployment {
         let admin = deployment.admin.clone();
         deployment.cluster = if deployment.options.deploy_with_migrations {
             deployment.say("== deploying medical_records with medshare-migrations (upgradeable loader over RPC) and creating the cluster");
-            let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-            let keypair = repo.join("programs/medical-records/keys/medical_records-keypair.json");
-            let so = crate::program_so();
-            let run = deployment.run(
-                &binary("medshare-migrations"),
-                &[
-                    "--url", &deployment.localnet.validator.rpc_url(), "--keypair", path(&admin.path), "--program", path(&so),
-                    "--program-keypair", path(&keypair), "--threshold", &threshold.to_string(), "--size", &size.to_string(),
-                ],
-                &[],
-            );
+            let run = deployment.run_binary(Binary::Migrations, &deployment.migrations_args(threshold, size));
             let report = run.expect_success().json();
             assert_eq!(report["deployment"], "deployed");
             report["cluster"].as_str().expect("cluster").parse().expect("address")
@@ -204,7 +219,7 @@ impl Deployment {
         let output = if self.options.verbose { "display" } else { "json" };
         let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", output];
         full.extend_from_slice(args);
-        let run = self.run(&binary("medshare"), &full, &[]);
+        let run = self.run(&Binary::Medshare.path(), &full, &[]);
         if self.options.verbose {
             println!("$ medshare {} # as {}", args.join(" "), wallet.name);
             for line in run.stdout.lines().chain(run.stderr.lines()) {
@@ -219,7 +234,26 @@ impl Deployment {
         let rpc = self.localnet.validator.rpc_url();
         let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", "json"];
         full.extend_from_slice(args);
-        self.run(&binary("medshare"), &full, &[]).expect_success().json()
+        self.run(&Binary::Medshare.path(), &full, &[]).expect_success().json()
+    }
+
+    /// `medshare-migrations` arguments: this validator, the admin, the program, `t`, `n`.
+    pub fn migrations_args(&self, threshold: u8, size: u8) -> Vec<String> {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let keypair = repo.join("programs/medical-records/keys/medical_records-keypair.json");
+        let so = crate::program_so();
+        [
+            "--url", &self.localnet.validator.rpc_url(), "--keypair", path(&self.admin.path), "--program", path(&so),
+            "--program-keypair", path(&keypair), "--threshold", &threshold.to_string(), "--size", &size.to_string(),
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    /// Runs one of the project's binaries in the work dir.
+    pub fn run_binary(&self, binary: Binary, args: &[String]) -> Run {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&binary.path(), &args, &[])
     }
 
     fn run(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
@@ -271,7 +305,7 @@ impl Deployment {
         };
         self.write_node_config(&node, false);
         let config = self.node_config(index);
-        let init = self.run(&binary("mpc-node"), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
+        let init = self.run(&Binary::Node.path(), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
         assert_eq!(init["authority"], wallet.address.to_string());
         let transport_key = init["transport_key"].as_str().expect("transport key").to_owned();
         let cluster = self.cluster.to_string();
@@ -293,8 +327,8 @@ impl Deployment {
         assert!(node.child.is_none(), "node {index} is already running");
         self.write_node_config(node, faulty);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("node log");
-        let binary = binary(if faulty { "mpc-node-faulty" } else { "mpc-node" });
-        let child = Command::new(binary)
+        let binary = if faulty { Binary::FaultyNode } else { Binary::Node };
+        let child = Command::new(binary.path())
             .args(["run", "--config", path(&self.node_config(index))])
             .env("MPC_NODE_PASSPHRASE", PASSPHRASE)
             .env("RUST_LOG", "info")

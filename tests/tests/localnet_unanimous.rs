@@ -1,0 +1,81 @@
+//! 5-of-5 (the dishonest-majority setting, `t = n`) on a validator that starts without the
+//! program: `medshare-migrations` deploys it over RPC through the upgradeable loader and
+//! creates the cluster; five `mpc-node` processes run the ceremony; a record too large for
+//! an account goes to the content-addressed blob store; one node down stalls a share
+//! until it returns and catches up.
+
+use medshare_tests::deployment::{Binary, Deployment, Options};
+use std::{collections::BTreeSet, time::Duration};
+
+#[test]
+fn five_of_five_deployed_by_migrations_with_a_blob_record() {
+    let mut d = Deployment::start(5, 5, Options { deploy_with_migrations: true, ..Options::default() });
+    let cluster = d.cluster.to_string();
+    let status = d.medshare_json(&d.admin, &["cluster", "status", &cluster]);
+    assert_eq!((status["status"].as_str(), status["threshold"].as_u64(), status["size"].as_u64()), (Some("active"), Some(5), Some(5)));
+
+    // migrations are idempotent: the same bytes are not deployed twice, the cluster exists
+    let again = d.run_binary(Binary::Migrations, &d.migrations_args(5, 5)).expect_success().json();
+    assert_eq!(again["deployment"], "unchanged");
+    assert_eq!(again["cluster_created"], false);
+    assert_eq!(again["cluster"], cluster.as_str());
+
+    let patient = d.wallet("patient", 10);
+    let doctor = d.wallet("doctor", 10);
+    d.medshare(&patient, &["register-key"]).expect_success();
+    d.medshare(&doctor, &["register-key"]).expect_success();
+
+    // 10 KiB of imaging notes: more than an account holds, so a blob with its digest on chain
+    let large: Vec<u8> = (0..10_240u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let file = d.file("scan.bin", &large);
+    let blobs = d.dir.join("blobs");
+    let blob_dir = blobs.to_str().expect("path");
+    d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster]).expect_failure("not FHIR R4 JSON");
+    d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw"]).expect_failure("give --blob-dir");
+    let stored = d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw", "--blob-dir", blob_dir]).expect_success().json();
+    assert_eq!(stored["storage"], "blob");
+    let record = stored["record"].as_str().expect("record").to_owned();
+    let blob = std::path::PathBuf::from(stored["blob"].as_str().expect("blob path"));
+    assert!(blob.starts_with(&blobs), "the blob is in the store");
+    let name = blob.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+    let listed = d.medshare_json(&patient, &["list"]);
+    assert_eq!(listed["records"][0]["uri"], format!("blob://sha256/{name}").as_str(), "content-addressed: the URI names the digest");
+
+    // all five answer: the share completes and opens byte-equal
+    let request = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
+    let out = d.dir.join("opened-scan.bin");
+    let opened = d.medshare(&doctor, &["open", &request, "--wait", "60s", "--blob-dir", blob_dir, "--out", out.to_str().unwrap()]).expect_success().json();
+    assert_eq!(opened["plaintext_len"], large.len());
+    assert_eq!(std::fs::read(&out).expect("opened"), large);
+    let partials = |d: &Deployment, request: &str| -> BTreeSet<u64> {
+        d.request_status(&patient, &record, request)["partials"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap()).collect()
+    };
+    assert_eq!(partials(&d, &request), BTreeSet::from([1, 2, 3, 4, 5]));
+
+    // a tampered blob is refused by its digest
+    let mut tampered = std::fs::read(&blob).unwrap();
+    tampered[100] ^= 1;
+    std::fs::write(&blob, &tampered).unwrap();
+    d.medshare(&doctor, &["open", &request, "--blob-dir", blob_dir]).expect_failure("does not match the digest on chain");
+    let mut restored = tampered;
+    restored[100] ^= 1;
+    std::fs::write(&blob, &restored).unwrap();
+
+    // with t = n one node down stalls the share at 4 of 5; it completes when the node returns
+    d.kill_node(2);
+    let stalled = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
+    d.wait_until("four partials in", Duration::from_secs(60), |d| partials(d, &stalled).len() == 4);
+    d.medshare(&doctor, &["open", &stalled, "--blob-dir", blob_dir]).expect_failure("4 of 5 partials in");
+    d.start_node(2);
+    let reopened = d.medshare(&doctor, &["open", &stalled, "--wait", "60s", "--blob-dir", blob_dir]).expect_success().json();
+    assert_eq!(reopened["plaintext_len"], large.len());
+    assert_eq!(partials(&d, &stalled), BTreeSet::from([1, 2, 3, 4, 5]));
+
+    // the nodes' metrics say what happened
+    for index in 1..=5u8 {
+        let posted = d.metric(index, "medshare_node_partials_posted_total");
+        assert!(posted >= 1.0, "node {index} posted: {}", d.metrics_text(index));
+        assert_eq!(d.metric(index, "medshare_node_partials_rejected_total"), 0.0);
+    }
+    assert!(d.metrics_text(1).contains("medshare_node_partial_latency_seconds_count"), "latency histogram exported");
+}
