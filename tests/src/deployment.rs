@@ -167,6 +167,8 @@ impl Deployment {
             deployment.say("== deploying medical_records with medshare-migrations (upgradeable loader over RPC) and creating the cluster");
             let run = deployment.run_binary(Binary::Migrations, &deployment.migrations_args(threshold, size));
             let report = run.expect_success().json();
+            deployment.say(&format!("$ medshare-migrations --url <validator> --keypair admin.json --threshold {threshold} --size {size}"));
+            deployment.say(&serde_json::to_string_pretty(&report).expect("JSON"));
             assert_eq!(report["deployment"], "deployed");
             report["cluster"].as_str().expect("cluster").parse().expect("address")
         } else {
