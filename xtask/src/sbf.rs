@@ -48,16 +48,23 @@ pub fn build() -> Result<()> {
 fn idl() -> Result<()> {
     // anchor-lang-idl 0.2.0 passes a literal "+{toolchain}" to cargo when RUSTUP_TOOLCHAIN
     // is set, as `cargo run` sets it for xtask.
+    // Its builds go to the program's host target dir; the host workspace's own target dir
+    // is put back afterwards so that later steps do not build there.
+    let host_target_dir = std::env::var_os("CARGO_TARGET_DIR");
     // SAFETY: single-threaded here; no other thread reads the environment.
     unsafe {
         std::env::remove_var("RUSTUP_TOOLCHAIN");
         std::env::set_var("CARGO_TARGET_DIR", program_host_target_dir());
     }
-    let idl = anchor_lang_idl::build::IdlBuilder::new()
-        .program_path(paths::program_dir())
-        .skip_lint(true)
-        .build()
-        .context("build the IDL")?;
+    let idl = anchor_lang_idl::build::IdlBuilder::new().program_path(paths::program_dir()).skip_lint(true).build();
+    // SAFETY: as above.
+    unsafe {
+        match host_target_dir {
+            Some(dir) => std::env::set_var("CARGO_TARGET_DIR", dir),
+            None => std::env::remove_var("CARGO_TARGET_DIR"),
+        }
+    }
+    let idl = idl.context("build the IDL")?;
     let dir = paths::idl_dir();
     fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{PROGRAM}.json"));
