@@ -93,3 +93,55 @@ impl Config {
         solana_keypair::read_keypair_file(&self.keypair).map_err(|e| anyhow::anyhow!("reading keypair {}: {e}", self.keypair.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("medshare-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    const CONFIG: &str = r#"
+rpc_url = "localhost"
+keypair = "node.json"
+cluster = "G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ"
+key_share = "vault.json"
+metrics_addr = "127.0.0.1:9464"
+"#;
+
+    #[test]
+    fn a_config_parses_with_defaults_and_derived_urls() {
+        let config = Config::load(&write("ok.toml", CONFIG)).unwrap();
+        assert_eq!(config.rpc_url(), "http://127.0.0.1:8899");
+        assert_eq!(config.ws_url(), "ws://127.0.0.1:8900");
+        assert_eq!(config.backfill_seconds, 15);
+        assert_eq!(config.cluster_address().unwrap().to_string(), "G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ");
+    }
+
+    #[test]
+    fn bad_configs_are_refused_by_name() {
+        let unknown = Config::load(&write("unknown.toml", &format!("{CONFIG}colour = \"blue\"\n"))).unwrap_err();
+        assert!(format!("{unknown:#}").contains("unknown field `colour`"), "{unknown:#}");
+        let cluster = Config::load(&write("cluster.toml", &CONFIG.replace("G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ", "not-base58!"))).unwrap_err();
+        assert!(cluster.to_string().contains("not a base58 address"), "{cluster}");
+        let missing = Config::load(&write("missing.toml", "rpc_url = \"localhost\"\n")).unwrap_err();
+        assert!(format!("{missing:#}").contains("missing field"), "{missing:#}");
+        let zero = Config::load(&write("zero.toml", &format!("{CONFIG}backfill_seconds = 0\n"))).unwrap_err();
+        assert!(zero.to_string().contains("backfill_seconds"), "{zero}");
+    }
+
+    #[test]
+    fn the_passphrase_file_wins_and_short_passphrases_are_refused() {
+        let passphrase = write("passphrase", "long enough passphrase\n");
+        let mut config = Config::load(&write("pass.toml", CONFIG)).unwrap();
+        config.passphrase_file = Some(passphrase);
+        assert_eq!(config.passphrase().unwrap().as_str(), "long enough passphrase");
+        config.passphrase_file = Some(write("short", "short"));
+        assert!(config.passphrase().unwrap_err().to_string().contains("at least 8"));
+    }
+}

@@ -293,3 +293,17 @@ fn read_blob(record: &Record, dir: Option<&std::path::Path>) -> Result<Vec<u8>> 
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_fhir;
+
+    #[test]
+    fn fhir_resources_need_a_resource_type() {
+        assert_eq!(check_fhir(br#"{"resourceType":"Patient","id":"p1"}"#).unwrap(), "Patient");
+        for bad in [&br#"{"id":"p1"}"#[..], br#"{"resourceType":""}"#, br#"{"resourceType":7}"#, br#"["Patient"]"#, b"not json", b""] {
+            let error = check_fhir(bad).unwrap_err().to_string();
+            assert!(error.contains("--raw"), "{error}");
+        }
+    }
+}
