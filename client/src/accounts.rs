@@ -270,7 +270,9 @@ pub struct ShareRequest {
 impl ShareRequest {
     /// Account size.
     pub const LEN: usize = 8 + 264 + MAX_NODES * 64;
-    /// Where `owner` starts (for `getProgramAccounts` filters).
+    /// Where `record` starts (for `getProgramAccounts` filters).
+    pub const RECORD_OFFSET: usize = 8;
+    /// Where `owner` starts.
     pub const OWNER_OFFSET: usize = 8 + 32;
     /// Where `recipient` starts.
     pub const RECIPIENT_OFFSET: usize = 8 + 64;

@@ -3,65 +3,37 @@
 //! an owner or a recipient.
 
 use anyhow::Result;
-use medshare_client::{Address, PROGRAM_ID, audit::AuditTrail};
+use medshare_client::{PROGRAM_ID, audit::AuditTrail};
 use serde_json::{Value, json};
 
-use crate::{
-    output::Report,
-    session::{self, Session},
-};
-
-/// `audit` options: at most one filter (none: everything).
-#[derive(clap::Args, Debug)]
-pub struct AuditArgs {
-    /// One record's history.
-    #[arg(long, conflicts_with_all = ["owner", "recipient"])]
-    pub record: Option<String>,
-    /// Everything an owner stored and shared.
-    #[arg(long, conflicts_with = "recipient")]
-    pub owner: Option<String>,
-    /// Everything shared with a recipient.
-    #[arg(long)]
-    pub recipient: Option<String>,
-}
-
-enum Filter {
-    All,
-    Record(Address),
-    Owner(Address),
-    Recipient(Address),
-}
+use super::{Scope, Subject};
+use crate::{output::Report, session::Session};
 
 /// Reads the program's history and folds it into the trail.
-pub async fn audit(session: &Session, args: AuditArgs) -> Result<Report> {
-    let filter = match (&args.record, &args.owner, &args.recipient) {
-        (Some(record), _, _) => Filter::Record(session::address(record, "record")?),
-        (_, Some(owner), _) => Filter::Owner(session::address(owner, "owner")?),
-        (_, _, Some(recipient)) => Filter::Recipient(session::address(recipient, "recipient")?),
-        _ => Filter::All,
-    };
+pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
+    let subject = scope.subject()?;
     let events = session.connection.events_mentioning(&PROGRAM_ID).await?;
     let trail = AuditTrail::from_events(&events);
 
     let records: Vec<Value> = trail
         .records
         .iter()
-        .filter(|(record, (owner, _))| match &filter {
-            Filter::All => true,
-            Filter::Record(r) => *record == r,
-            Filter::Owner(o) => owner == o,
-            Filter::Recipient(_) => false,
+        .filter(|(record, (owner, _))| match subject {
+            None => true,
+            Some(Subject::Record(r)) => **record == r,
+            Some(Subject::Owner(o)) => *owner == o,
+            Some(Subject::Recipient(_)) => false,
         })
         .map(|(record, (owner, versions))| json!({ "record": record.to_string(), "owner": owner.to_string(), "versions": versions }))
         .collect();
     let shares: Vec<Value> = trail
         .shares
         .iter()
-        .filter(|(_, share)| match &filter {
-            Filter::All => true,
-            Filter::Record(r) => share.record == *r,
-            Filter::Owner(o) => share.owner == *o,
-            Filter::Recipient(r) => share.recipient == *r,
+        .filter(|(_, share)| match subject {
+            None => true,
+            Some(Subject::Record(r)) => share.record == r,
+            Some(Subject::Owner(o)) => share.owner == o,
+            Some(Subject::Recipient(r)) => share.recipient == r,
         })
         .map(|(request, s)| {
             json!({

@@ -31,14 +31,52 @@ pub enum Command {
         request: String,
     },
     /// Lists share requests: to a recipient (default: the wallet), by an owner, or of a record.
-    Requests(shares::RequestsArgs),
+    Requests(Scope),
     /// Opens a completed share (as its recipient) or one's own record (as its owner).
     Open(records::OpenArgs),
-    /// The history of a record, an owner or a recipient, rebuilt from on-chain events alone.
-    Audit(audit::AuditArgs),
+    /// The history of a record, an owner or a recipient (default: everything), rebuilt from on-chain events alone.
+    Audit(Scope),
     /// Cluster administration.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+}
+
+/// Whose history or requests: one of a record, an owner or a recipient.
+#[derive(clap::Args, Debug)]
+pub struct Scope {
+    /// One record.
+    #[arg(long, conflicts_with_all = ["owner", "recipient"])]
+    pub record: Option<String>,
+    /// Everything an owner stored and shared.
+    #[arg(long, conflicts_with = "recipient")]
+    pub owner: Option<String>,
+    /// Everything shared with a recipient.
+    #[arg(long)]
+    pub recipient: Option<String>,
+}
+
+/// A parsed [`Scope`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// One record.
+    Record(medshare_client::Address),
+    /// An owner's records and shares.
+    Owner(medshare_client::Address),
+    /// The shares to a recipient.
+    Recipient(medshare_client::Address),
+}
+
+impl Scope {
+    /// The subject given, if any.
+    pub fn subject(&self) -> Result<Option<Subject>> {
+        use crate::session::address;
+        Ok(match (&self.record, &self.owner, &self.recipient) {
+            (Some(record), _, _) => Some(Subject::Record(address(record, "record")?)),
+            (_, Some(owner), _) => Some(Subject::Owner(address(owner, "owner")?)),
+            (_, _, Some(recipient)) => Some(Subject::Recipient(address(recipient, "recipient")?)),
+            _ => None,
+        })
+    }
 }
 
 /// Runs `cli`'s command.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use solana_signer::Signer;
 use std::time::Duration;
 
+use super::{Scope, Subject};
 use crate::{
     output::Report,
     session::{self, Session},
@@ -62,20 +63,6 @@ pub async fn revoke(session: &Session, request: &str) -> Result<Report> {
     Ok(Report::new(json, format!("revoked share request {address}\nsignature {signature}")))
 }
 
-/// `requests` options: one filter (default: to the wallet).
-#[derive(clap::Args, Debug)]
-pub struct RequestsArgs {
-    /// Requests to this recipient.
-    #[arg(long, conflicts_with_all = ["owner", "record"])]
-    pub recipient: Option<String>,
-    /// Requests by this owner.
-    #[arg(long, conflicts_with = "record")]
-    pub owner: Option<String>,
-    /// Requests of this record.
-    #[arg(long)]
-    pub record: Option<String>,
-}
-
 /// The status word of a request.
 pub fn status_name(request: &ShareRequest) -> &'static str {
     match request.status {
@@ -87,12 +74,15 @@ pub fn status_name(request: &ShareRequest) -> &'static str {
 }
 
 /// Lists share requests with their status and partials.
-pub async fn requests(session: &Session, args: RequestsArgs) -> Result<Report> {
-    let (what, offset, address) = match (&args.recipient, &args.owner, &args.record) {
-        (_, Some(owner), _) => ("owner", ShareRequest::OWNER_OFFSET, session::address(owner, "owner")?),
-        (_, _, Some(record)) => ("record", 8, session::address(record, "record")?),
-        (Some(recipient), _, _) => ("recipient", ShareRequest::RECIPIENT_OFFSET, session::address(recipient, "recipient")?),
-        (None, None, None) => ("recipient", ShareRequest::RECIPIENT_OFFSET, session.wallet()?.pubkey()),
+pub async fn requests(session: &Session, scope: Scope) -> Result<Report> {
+    let subject = match scope.subject()? {
+        Some(subject) => subject,
+        None => Subject::Recipient(session.wallet()?.pubkey()),
+    };
+    let (what, offset, address) = match subject {
+        Subject::Owner(owner) => ("owner", ShareRequest::OWNER_OFFSET, owner),
+        Subject::Record(record) => ("record", ShareRequest::RECORD_OFFSET, record),
+        Subject::Recipient(recipient) => ("recipient", ShareRequest::RECIPIENT_OFFSET, recipient),
     };
     let accounts = session.connection.program_accounts("ShareRequest", &[(offset, address.as_ref())]).await?;
     let mut requests: Vec<(Address, ShareRequest)> = accounts.into_iter().filter_map(|(a, data)| Some((a, ShareRequest::decode(&data).ok()?))).collect();
