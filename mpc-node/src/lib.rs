@@ -149,16 +149,19 @@ async fn run(config: config::Config) -> Result<()> {
 
     let mut node = node::Node::open(&config, metrics.clone(), shutdown.clone())?;
     tracing::info!(authority = %node.authority_address(), cluster = %node.cluster, rpc = %config.rpc_url(), "node started");
-    let prepared = match node.prepare().await {
-        Ok(server) => Some(server),
-        Err(error) if error.is::<node::ShuttingDown>() => None,
-        Err(error) => return Err(error),
-    };
-    if let Some(server) = prepared {
+    loop {
+        let server = match node.prepare().await {
+            Ok(server) => server,
+            Err(error) if error.is::<node::ShuttingDown>() => break,
+            Err(error) => return Err(error),
+        };
         #[cfg(feature = "fault-injection")]
         let server = server.with_fault(config.fault.clone());
         metrics.set_phase(metrics::Phase::Serving);
-        Arc::new(server).run(config.ws_url(), Duration::from_secs(config.backfill_seconds)).await?;
+        match Arc::new(server).run(config.ws_url(), Duration::from_secs(config.backfill_seconds)).await? {
+            serve::Stop::Shutdown => break,
+            serve::Stop::NewEpoch => metrics.set_phase(metrics::Phase::Starting),
+        }
     }
     metrics.set_phase(metrics::Phase::Stopping);
     let _ = http.await;

@@ -17,6 +17,15 @@ use std::{
 
 use crate::node::Link;
 
+/// Why serving stopped.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM or Ctrl-C.
+    Shutdown,
+    /// The admin started a new epoch: run its ceremony, then serve it.
+    NewEpoch,
+}
+
 /// What became of one request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Answer {
@@ -67,9 +76,9 @@ impl Server {
         self
     }
 
-    /// Serves until shutdown: subscribe, backfill, answer; reconnect with backoff when the
-    /// websocket drops.
-    pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<()> {
+    /// Serves until shutdown or until the cluster leaves this epoch (the admin started a new
+    /// ceremony): subscribe, backfill, answer; reconnect with backoff when the websocket drops.
+    pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<Stop> {
         use solana_commitment_config::CommitmentConfig;
         use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
         use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
@@ -109,10 +118,17 @@ impl Server {
             // after subscribing, so that no request falls between the scan and the stream
             self.backfill().await;
             let mut backfill = tokio::time::interval_at(tokio::time::Instant::now() + backfill_every, backfill_every);
+            let mut new_epoch = false;
             loop {
                 tokio::select! {
                     _ = shutdown.wait_for(|stop| *stop) => break,
-                    _ = backfill.tick() => self.backfill().await,
+                    _ = backfill.tick() => {
+                        if self.epoch_moved_on().await {
+                            new_epoch = true;
+                            break;
+                        }
+                        self.backfill().await;
+                    }
                     notification = stream.next() => match notification {
                         None => {
                             self.link.metrics.errors.inc();
@@ -126,9 +142,27 @@ impl Server {
             }
             drop(stream);
             unsubscribe().await;
+            if new_epoch {
+                self.drain().await;
+                tracing::info!(epoch = self.epoch, "the cluster started a new epoch; leaving this one");
+                return Ok(Stop::NewEpoch);
+            }
         }
         self.drain().await;
-        Ok(())
+        Ok(Stop::Shutdown)
+    }
+
+    /// Whether the cluster is past this server's epoch (a read error says no: the next
+    /// tick asks again).
+    async fn epoch_moved_on(&self) -> bool {
+        match self.link.cluster(&self.cluster).await {
+            Ok(cluster) => cluster.epoch != self.epoch,
+            Err(error) => {
+                self.link.metrics.errors.inc();
+                tracing::warn!(%error, "could not read the cluster");
+                false
+            }
+        }
     }
 
     fn on_logs(self: &Arc<Self>, logs: &[String]) {

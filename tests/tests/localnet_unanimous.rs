@@ -71,6 +71,26 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     assert_eq!(reopened["plaintext_len"], large.len());
     assert_eq!(partials(&d, &stalled), BTreeSet::from([1, 2, 3, 4, 5]));
 
+    // key rotation: the admin starts epoch 1; the daemons notice, run a fresh ceremony and
+    // serve the new key; the patient re-keys the record (its next version, sealed to the new
+    // key) and a share of it completes and opens under the new epoch
+    let old_key = status["public_key"].as_str().expect("PK").to_owned();
+    let rotated = d.medshare_json(&d.admin, &["cluster", "new-epoch", &cluster]);
+    assert_eq!(rotated["epoch"], 1);
+    d.wait_until("the ceremony of epoch 1", Duration::from_secs(120), |d| d.medshare_json(&d.admin, &["cluster", "status", &cluster])["status"] == "active");
+    let status = d.medshare_json(&d.admin, &["cluster", "status", &cluster]);
+    assert_eq!(status["epoch"], 1);
+    assert_ne!(status["public_key"].as_str(), Some(old_key.as_str()), "a new cluster key");
+    for index in 1..=5u8 {
+        d.wait_until(&format!("node {index} serving epoch 1"), Duration::from_secs(30), |d| d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == 1));
+    }
+    let rekeyed = d.medshare_json(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw", "--blob-dir", blob_dir, "--id", "1"]);
+    assert_eq!(rekeyed["version"], 2);
+    let after_rotation = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
+    let opened = d.medshare(&doctor, &["open", &after_rotation, "--wait", "60s", "--blob-dir", blob_dir]).expect_success().json();
+    assert_eq!((opened["version"].as_u64(), opened["plaintext_len"].as_u64()), (Some(2), Some(large.len() as u64)));
+    d.medshare(&doctor, &["open", &request, "--blob-dir", blob_dir]).expect_failure("this share was for version 1");
+
     // the nodes' metrics say what happened
     for index in 1..=5u8 {
         let posted = d.metric(index, "medshare_node_partials_posted_total");

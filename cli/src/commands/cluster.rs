@@ -46,6 +46,19 @@ pub enum ClusterCommand {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
         wait: Duration,
     },
+    /// Starts a new epoch: the nodes run a fresh ceremony and the cluster key rotates
+    /// (records are re-keyed by storing their next version).
+    NewEpoch {
+        /// The cluster.
+        cluster: String,
+    },
+    /// Suspends a node: its partials are refused from now on.
+    SuspendNode {
+        /// The cluster.
+        cluster: String,
+        /// The node's index.
+        index: u8,
+    },
     /// The cluster's state, key and members with their fault counts.
     Status {
         /// The cluster.
@@ -92,6 +105,21 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
             let circuit = medshare_client::pda::circuit(&cluster);
             let json = json!({ "cluster": cluster.to_string(), "circuit": circuit.to_string(), "signature": signature.to_string() });
             Ok(Report::new(json, format!("registered the share circuit {circuit} for cluster {cluster}\nsignature {signature}")))
+        }
+        ClusterCommand::NewEpoch { cluster } => {
+            let admin = session.wallet()?;
+            let address = session::address(&cluster, "cluster")?;
+            let signature = session.connection.send(&admin, &[], &[ix::start_epoch(&admin.pubkey(), &address)]).await?;
+            let epoch = session.cluster(&address).await?.epoch;
+            let json = json!({ "cluster": address.to_string(), "epoch": epoch, "signature": signature.to_string() });
+            Ok(Report::new(json, format!("cluster {address} started epoch {epoch}: its nodes run a new ceremony\nsignature {signature}")))
+        }
+        ClusterCommand::SuspendNode { cluster, index } => {
+            let admin = session.wallet()?;
+            let address = session::address(&cluster, "cluster")?;
+            let signature = session.connection.send(&admin, &[], &[ix::suspend_node(&admin.pubkey(), &address, index)]).await?;
+            let json = json!({ "cluster": address.to_string(), "index": index, "signature": signature.to_string() });
+            Ok(Report::new(json, format!("suspended node {index} of cluster {address}\nsignature {signature}")))
         }
         ClusterCommand::Status { cluster } => {
             let address = session::address(&cluster, "cluster")?;
