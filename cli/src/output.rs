@@ -36,3 +36,31 @@ impl Report {
         }
     }
 }
+
+/// Left-aligned columns under a header row, two spaces apart.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| -> String {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut out = vec![line(headers.to_vec())];
+    out.extend(rows.iter().map(|row| line(row.iter().map(String::as_str).collect())));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table;
+
+    #[test]
+    fn columns_line_up() {
+        let rows = vec![vec!["a".to_owned(), "long value".to_owned()], vec!["longer".to_owned(), "b".to_owned()]];
+        assert_eq!(table(&["X", "Y"], &rows), "X       Y\na       long value\nlonger  b");
+    }
+}

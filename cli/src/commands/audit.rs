@@ -7,7 +7,10 @@ use medshare_client::{PROGRAM_ID, audit::AuditTrail};
 use serde_json::{Value, json};
 
 use super::{Scope, Subject};
-use crate::{output::Report, session::Session};
+use crate::{
+    output::{Report, table},
+    session::Session,
+};
 
 /// Reads the program's history and folds it into the trail.
 pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
@@ -47,27 +50,36 @@ pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
         .collect();
     let faults: Vec<Value> = trail.faults.iter().map(|((cluster, index), faults)| json!({ "cluster": cluster.to_string(), "index": index, "faults": faults })).collect();
 
-    let mut text = format!("audit trail from {} on-chain events", events.len());
-    for record in &records {
-        text.push_str(&format!("\n  record {} of {}: versions {}", record["record"].as_str().unwrap_or(""), record["owner"].as_str().unwrap_or(""), record["versions"]));
-    }
-    for share in &shares {
-        let rejected: Vec<String> = share["rejected"].as_array().into_iter().flatten().map(|r| format!("node {} ({})", r["index"], r["authority"].as_str().unwrap_or(""))).collect();
-        text.push_str(&format!(
-            "\n  share {}: record {} v{} -> {}  accepted {}  rejected [{}]  completed {}  revoked {}",
-            share["request"].as_str().unwrap_or(""),
-            share["record"].as_str().unwrap_or(""),
-            share["record_version"],
-            share["recipient"].as_str().unwrap_or(""),
-            share["accepted"],
-            rejected.join(", "),
-            share["completed"],
-            share["revoked"]
-        ));
-    }
-    for fault in &faults {
-        text.push_str(&format!("\n  cluster {} node {}: {} fault(s)", fault["cluster"].as_str().unwrap_or(""), fault["index"], fault["faults"]));
-    }
+    let text = render(events.len(), &records, &shares, &faults);
     let json = json!({ "events": events.len(), "records": records, "shares": shares, "faults": faults });
     Ok(Report::new(json, text))
+}
+
+/// The trail as tables: records, shares, faults.
+fn render(events: usize, records: &[Value], shares: &[Value], faults: &[Value]) -> String {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let mut out = format!("audit trail from {events} on-chain events\n\nrecords\n");
+    let rows: Vec<Vec<String>> = records.iter().map(|r| vec![text(&r["record"]), text(&r["owner"]), text(&r["versions"])]).collect();
+    out.push_str(&table(&["RECORD", "OWNER", "VERSIONS"], &rows));
+    out.push_str("\n\nshares\n");
+    let rows: Vec<Vec<String>> = shares
+        .iter()
+        .map(|s| {
+            let rejected: Vec<String> = s["rejected"].as_array().into_iter().flatten().map(|r| format!("{} ({})", r["index"], text(&r["authority"]))).collect();
+            let status = match (s["revoked"].as_bool(), s["completed"].as_bool()) {
+                (Some(true), Some(true)) => "completed, revoked",
+                (Some(true), _) => "revoked",
+                (_, Some(true)) => "completed",
+                _ => "open",
+            };
+            vec![text(&s["request"]), text(&s["record"]), text(&s["record_version"]), text(&s["recipient"]), text(&s["accepted"]), rejected.join(" "), status.to_owned()]
+        })
+        .collect();
+    out.push_str(&table(&["REQUEST", "RECORD", "V", "RECIPIENT", "ACCEPTED", "REJECTED", "STATUS"], &rows));
+    if !faults.is_empty() {
+        out.push_str("\n\nfaults\n");
+        let rows: Vec<Vec<String>> = faults.iter().map(|f| vec![text(&f["cluster"]), text(&f["index"]), text(&f["faults"])]).collect();
+        out.push_str(&table(&["CLUSTER", "NODE", "FAULTS"], &rows));
+    }
+    out
 }

@@ -8,7 +8,7 @@ use solana_signer::Signer;
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
-    output::Report,
+    output::{Report, table},
     session::{self, Session},
 };
 
@@ -138,10 +138,19 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
                 "cluster": address.to_string(), "admin": cluster.admin.to_string(), "status": status, "epoch": cluster.epoch,
                 "threshold": cluster.threshold, "size": cluster.size, "public_key": hex::encode(cluster.public_key), "members": members,
             });
-            let mut text = format!("cluster {address}: {status}, {}-of-{}, epoch {}\n  PK {}", cluster.threshold, cluster.size, cluster.epoch, hex::encode(cluster.public_key));
-            for m in &cluster.members {
-                text.push_str(&format!("\n  node {} {}  {}  faults {}", m.index, m.authority, if m.active { "active" } else { "suspended" }, m.faults));
-            }
+            let rows: Vec<Vec<String>> = cluster
+                .members
+                .iter()
+                .map(|m| vec![m.index.to_string(), m.authority.to_string(), if m.active { "active" } else { "suspended" }.to_owned(), m.faults.to_string()])
+                .collect();
+            let text = format!(
+                "cluster {address}: {status}, {}-of-{}, epoch {}\nPK {}\n{}",
+                cluster.threshold,
+                cluster.size,
+                cluster.epoch,
+                hex::encode(cluster.public_key),
+                table(&["NODE", "AUTHORITY", "STATE", "FAULTS"], &rows)
+            );
             Ok(Report::new(json, text))
         }
     }

@@ -14,7 +14,7 @@ use solana_signer::Signer;
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
-    output::Report,
+    output::{Report, table},
     session::{self, Session},
 };
 
@@ -186,10 +186,14 @@ pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
             })
         })
         .collect();
-    let mut text = format!("{} record(s) of {owner}", records.len());
-    for (address, r) in &records {
-        text.push_str(&format!("\n  {address}  id {}  v{}  {} bytes  {} share(s)", r.record_id, r.version, r.ciphertext_len, r.share_count));
-    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|(address, r)| {
+            let storage = if r.storage == Record::BLOB { "blob" } else { "inline" };
+            vec![address.to_string(), r.record_id.to_string(), r.version.to_string(), storage.to_owned(), r.ciphertext_len.to_string(), r.share_count.to_string()]
+        })
+        .collect();
+    let text = format!("{} record(s) of {owner}\n{}", records.len(), table(&["RECORD", "ID", "VERSION", "STORAGE", "BYTES", "SHARES"], &rows));
     Ok(Report::new(json!({ "owner": owner.to_string(), "records": json }), text))
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Scope, Subject};
 use crate::{
-    output::Report,
+    output::{Report, table},
     session::{self, Session},
 };
 
@@ -98,9 +98,12 @@ pub async fn requests(session: &Session, scope: Scope) -> Result<Report> {
             })
         })
         .collect();
-    let mut text = format!("{} share request(s) by {what} {address}", requests.len());
-    for (address, r) in &requests {
-        text.push_str(&format!("\n  {address}  {} -> {}  {}  {}/{} partials", r.record, r.recipient, status_name(r), r.accepted_count, r.threshold));
-    }
+    let rows: Vec<Vec<String>> = requests
+        .iter()
+        .map(|(address, r)| {
+            vec![address.to_string(), r.record.to_string(), r.recipient.to_string(), status_name(r).to_owned(), format!("{}/{}", r.accepted_count, r.threshold)]
+        })
+        .collect();
+    let text = format!("{} share request(s), {what} {address}\n{}", requests.len(), table(&["REQUEST", "RECORD", "RECIPIENT", "STATUS", "PARTIALS"], &rows));
     Ok(Report::new(json!({ what: address.to_string(), "requests": json }), text))
 }
