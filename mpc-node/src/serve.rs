@@ -17,6 +17,9 @@ use std::{
 
 use crate::node::Link;
 
+/// How many request addresses the node remembers for `requests_seen`.
+const SEEN_CAPACITY: usize = 100_000;
+
 /// Why serving stopped.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -216,9 +219,15 @@ impl Server {
         if !self.in_flight.lock().expect("lock").insert(request) {
             return;
         }
-        if self.seen.lock().expect("lock").insert(request) {
+        let mut seen = self.seen.lock().expect("lock");
+        if seen.len() >= SEEN_CAPACITY {
+            // bounded memory for a long-lived daemon; a request seen again is counted again
+            seen.clear();
+        }
+        if seen.insert(request) {
             self.link.metrics.requests_seen.inc();
         }
+        drop(seen);
         let server = Arc::clone(self);
         tokio::spawn(async move {
             let started = Instant::now();
@@ -283,6 +292,8 @@ impl Server {
                 Some("ShareAlreadyCompleted") => Ok(Answer::Skipped("already completed")),
                 Some("ShareRevoked") => Ok(Answer::Skipped("revoked")),
                 Some("ShareExpired") => Ok(Answer::Skipped("expired")),
+                Some("WrongEpoch") => Ok(Answer::Skipped("made for another epoch")),
+                Some("NodeSuspended") => Ok(Answer::Skipped("this node is suspended")),
                 _ => Err(error.into()),
             };
         }
