@@ -325,3 +325,34 @@ impl Server {
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{metrics::Metrics, node::Link};
+    use medshare_client::rpc::Connection;
+
+    fn server(metrics: &Metrics) -> Arc<Server> {
+        let (_stop, shutdown) = tokio::sync::watch::channel(false);
+        let link = Link {
+            connection: Arc::new(Connection::new("http://127.0.0.1:9", solana_commitment_config::CommitmentConfig::confirmed())),
+            authority: Arc::new(solana_keypair::Keypair::new()),
+            metrics: metrics.clone(),
+            shutdown,
+        };
+        let share = KeyShare::from_parts(1, &[1; 32]).expect("a share");
+        Arc::new(Server::new(link, Address::new_from_array([3; 32]), 0, 1, share))
+    }
+
+    #[test]
+    fn garbage_in_the_programs_logs_is_counted_not_fatal() {
+        let metrics = Metrics::new();
+        let server = server(&metrics);
+        let ours = |data: &str| vec![format!("Program {PROGRAM_ID} invoke [1]"), format!("Program data: {data}"), format!("Program {PROGRAM_ID} success")];
+        server.on_logs(&ours("!!! not base64"));
+        server.on_logs(&ours("AAAAAAAAAAAAAAAA"));
+        server.on_logs(&["Program data: from nobody".to_owned(), "random line".to_owned()]);
+        assert_eq!(metrics.errors.get(), 2, "two undecodable events of this program, counted");
+        assert_eq!(metrics.requests_seen.get(), 0, "nothing was taken for a request");
+    }
+}
