@@ -142,6 +142,8 @@ pub struct Deployment {
     pub cluster: Address,
     /// The node daemons, index `i` at `nodes[i-1]`.
     pub nodes: Vec<NodeProcess>,
+    /// How long each setup phase took (validator, deployment, nodes, ceremony).
+    pub timings: Vec<(&'static str, Duration)>,
     options: Options,
 }
 
@@ -150,7 +152,10 @@ impl Deployment {
     /// create` or by `medshare-migrations`), `n` nodes initialised and added, their
     /// daemons started and the ceremony finished through the chain, the circuit registered.
     pub fn start(threshold: u8, size: u8, options: Options) -> Deployment {
+        let mut phase = Instant::now();
+        let mut timings = Vec::new();
         let localnet = BlockingLocalnet::start_with(!options.deploy_with_migrations);
+        timings.push(("validator start", phase.elapsed()));
         let dir = std::env::temp_dir().join(format!("medshare-deployment-{}-{}", std::process::id(), unique()));
         std::fs::create_dir_all(&dir).expect("work dir");
         let mut deployment = Deployment {
@@ -159,8 +164,10 @@ impl Deployment {
             admin: Wallet { name: String::new(), path: PathBuf::new(), address: Address::default() },
             cluster: Address::default(),
             nodes: Vec::new(),
+            timings,
             options,
         };
+        phase = Instant::now();
         deployment.admin = deployment.wallet("admin", 100);
         let admin = deployment.admin.clone();
         deployment.cluster = if deployment.options.deploy_with_migrations {
@@ -175,10 +182,15 @@ impl Deployment {
             let run = deployment.medshare(&admin, &["cluster", "create", "--threshold", &threshold.to_string(), "--size", &size.to_string()]);
             run.expect_success().json()["cluster"].as_str().expect("cluster").parse().expect("address")
         };
+        let created = if deployment.options.deploy_with_migrations { "migrations: deploy + create cluster" } else { "create cluster" };
+        deployment.timings.push((created, phase.elapsed()));
+        phase = Instant::now();
         for index in 1..=size {
             let node = deployment.init_node(index);
             deployment.nodes.push(node);
         }
+        deployment.timings.push(("nodes: init + add-node", phase.elapsed()));
+        phase = Instant::now();
         deployment.say(&format!("== starting {size} mpc-node daemons: they run the key ceremony through the chain"));
         for index in 1..=size {
             deployment.start_node(index);
@@ -188,6 +200,7 @@ impl Deployment {
         for index in 1..=size {
             deployment.wait_until(&format!("node {index} serving"), Duration::from_secs(60), |d| d.health(index).is_some_and(|h| h["status"] == "serving"));
         }
+        deployment.timings.push(("daemons start + key ceremony + circuit", phase.elapsed()));
         deployment
     }
 

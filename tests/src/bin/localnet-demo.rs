@@ -32,11 +32,13 @@ fn main() {
     d.medshare(&patient, &["share", &record, &doctor.address.to_string(), "--expires-in", "1day"]).expect_success();
     let request = d.medshare_json(&patient, &["requests", "--record", &record])["requests"][0]["request"].as_str().expect("request").to_owned();
 
+    let shared = std::time::Instant::now();
     println!("== the doctor combines t = 3 verified partials and opens the record");
     let opened = d.dir.join("opened-by-doctor.json");
     d.medshare(&doctor, &["open", &request, "--wait", "60s", "--out", opened.to_str().expect("path")]).expect_success();
     let plaintext = std::fs::read(&opened).expect("opened file");
     assert_eq!(plaintext, BUNDLE, "the doctor's plaintext is the patient's bundle, byte for byte");
+    let share_to_open = shared.elapsed();
     println!("   {}", String::from_utf8_lossy(&plaintext));
     d.medshare(&patient, &["requests", "--record", &record]).expect_success();
 
@@ -50,5 +52,10 @@ fn main() {
     for line in d.metrics_text(1).lines().filter(|l| !l.starts_with('#') && !l.contains("_bucket")) {
         println!("   {line}");
     }
+    println!("== timings");
+    for (phase, took) in &d.timings {
+        println!("   {phase:<40} {took:>8.1?}");
+    }
+    println!("   {:<40} {share_to_open:>8.1?}", "share request to the doctor's plaintext");
     println!("== done in {:.1?}: the validator and the five daemons stop now", started.elapsed());
 }
