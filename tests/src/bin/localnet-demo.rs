@@ -29,10 +29,10 @@ fn main() {
     let record = d.medshare_json(&patient, &["list"])["records"][0]["record"].as_str().expect("record").to_owned();
 
     println!("== she shares it with the doctor for one day; the five nodes answer with proven partials");
+    let shared = std::time::Instant::now();
     d.medshare(&patient, &["share", &record, &doctor.address.to_string(), "--expires-in", "1day"]).expect_success();
     let request = d.medshare_json(&patient, &["requests", "--record", &record])["requests"][0]["request"].as_str().expect("request").to_owned();
 
-    let shared = std::time::Instant::now();
     println!("== the doctor combines t = 3 verified partials and opens the record");
     let opened = d.dir.join("opened-by-doctor.json");
     d.medshare(&doctor, &["open", &request, "--wait", "60s", "--out", opened.to_str().expect("path")]).expect_success();
