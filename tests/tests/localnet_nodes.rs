@@ -125,7 +125,7 @@ fn three_of_five_with_real_daemons_and_the_cli() {
     d.start_node(3);
     assert_eq!(open_to_file(&d, &doctor, &to_doctor_again, "again.json"), BUNDLE);
     assert_eq!(accepted(&d.request_status(&patient, &record, &to_doctor_again)), BTreeSet::from([1, 2, 3]));
-    assert!(d.metric(1, "medshare_node_backfills_total") >= 1.0, "the restarted node scanned the pending requests");
+    d.wait_until("the restarted node 1 scanning the pending requests", Duration::from_secs(30), |d| d.metric(1, "medshare_node_backfills_total") >= 1.0);
     assert_eq!(d.metric(1, "medshare_node_partials_posted_total"), 0.0, "the restarted node posted nothing again:\n{}", d.metrics_text(1));
     let node1 = d.nodes[0].authority;
     let history = d.localnet.rpc.get_signatures_for_address(&node1).expect("node 1's transactions");
