@@ -144,7 +144,8 @@ impl Server {
                 }
             }
             drop(stream);
-            unsubscribe().await;
+            // on a dead connection the answer may never come
+            let _ = tokio::time::timeout(Duration::from_secs(2), unsubscribe()).await;
             if new_epoch {
                 self.drain().await;
                 tracing::info!(epoch = self.epoch, "the cluster started a new epoch; leaving this one");
