@@ -56,17 +56,17 @@ impl Session {
 
     /// The decoded cluster.
     pub async fn cluster(&self, address: &Address) -> Result<accounts::Cluster> {
-        Ok(accounts::Cluster::decode(&self.account(address, "cluster").await?).with_context(|| format!("{address} is not a cluster"))?)
+        accounts::Cluster::decode(&self.account(address, "cluster").await?).with_context(|| format!("{address} is not a cluster"))
     }
 
     /// The decoded record.
     pub async fn record(&self, address: &Address) -> Result<accounts::Record> {
-        Ok(accounts::Record::decode(&self.account(address, "record").await?).with_context(|| format!("{address} is not a record"))?)
+        accounts::Record::decode(&self.account(address, "record").await?).with_context(|| format!("{address} is not a record"))
     }
 
     /// The decoded share request.
     pub async fn request(&self, address: &Address) -> Result<accounts::ShareRequest> {
-        Ok(accounts::ShareRequest::decode(&self.account(address, "share request").await?).with_context(|| format!("{address} is not a share request"))?)
+        accounts::ShareRequest::decode(&self.account(address, "share request").await?).with_context(|| format!("{address} is not a share request"))
     }
 }
 

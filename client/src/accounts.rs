@@ -126,14 +126,8 @@ impl Cluster {
         r.skip(2);
         let mut members = Vec::new();
         for slot in 0..MAX_NODES {
-            let member = Member {
-                authority: r.address(),
-                transport_key: r.bytes(),
-                verification_share: r.bytes(),
-                faults: r.u32(),
-                index: r.u8(),
-                active: r.u8() == 1,
-            };
+            let member =
+                Member { authority: r.address(), transport_key: r.bytes(), verification_share: r.bytes(), faults: r.u32(), index: r.u8(), active: r.u8() == 1 };
             r.skip(2);
             if slot < usize::from(member_count) {
                 members.push(member);

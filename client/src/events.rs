@@ -133,11 +133,11 @@ pub fn from_logs(logs: &[String]) -> Result<Vec<Event>, EventError> {
                 continue;
             }
         }
-        if let Some(data) = line.strip_prefix("Program data: ") {
-            if stack.last() == Some(&true) {
-                let raw = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| EventError::Base64)?;
-                events.push(decode(&raw)?);
-            }
+        if let Some(data) = line.strip_prefix("Program data: ")
+            && stack.last() == Some(&true)
+        {
+            let raw = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| EventError::Base64)?;
+            events.push(decode(&raw)?);
         }
     }
     Ok(events)

@@ -53,11 +53,7 @@ pub fn register_node(admin: &Address, node_authority: &Address, cluster: &Addres
 /// `post_round1`: one chunk of node `dealer`'s round-1 package of `total_len` bytes.
 pub fn post_round1(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, total_len: u16, offset: u16, chunk: &[u8]) -> Instruction {
     let dealing = pda::dealing(cluster, epoch, dealer);
-    build(
-        "post_round1",
-        vec![payer(authority), writable(cluster), writable(&dealing), readonly(&SYSTEM)],
-        &(epoch, dealer, total_len, offset, chunk.to_vec()),
-    )
+    build("post_round1", vec![payer(authority), writable(cluster), writable(&dealing), readonly(&SYSTEM)], &(epoch, dealer, total_len, offset, chunk.to_vec()))
 }
 
 /// `post_round2`: the package node `dealer` sealed to node `receiver`.

@@ -72,10 +72,7 @@ impl TxError {
         match error.get_transaction_error() {
             Some(TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code))) => match errors::describe(code) {
                 Some((name, message)) => TxError::Program { code, name, message, logs },
-                None => TxError::Transaction {
-                    error: TransactionError::InstructionError(0, solana_instruction::error::InstructionError::Custom(code)),
-                    logs,
-                },
+                None => TxError::Transaction { error: TransactionError::InstructionError(0, solana_instruction::error::InstructionError::Custom(code)), logs },
             },
             Some(error) => TxError::Transaction { error, logs },
             None => TxError::Rpc(error.to_string()),

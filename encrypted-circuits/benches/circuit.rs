@@ -35,10 +35,8 @@ fn benches(c: &mut Criterion) {
         let recipient = UserSecretKey::random(&mut rng);
         let owner = UserSecretKey::random(&mut rng);
         let sealed = record::seal(&mut rng, &binding(), b"{}", &nodes[0].cluster_key, &owner.public_key());
-        let partials: Vec<_> = nodes
-            .iter()
-            .map(|n| n.share.reencrypt(&mut rng, &context(), &sealed.cluster_capsule, &recipient.public_key()).unwrap())
-            .collect();
+        let partials: Vec<_> =
+            nodes.iter().map(|n| n.share.reencrypt(&mut rng, &context(), &sealed.cluster_capsule, &recipient.public_key()).unwrap()).collect();
         if t == 3 {
             let share = &nodes[0].share;
             c.bench_function("circuit/partial_with_proof", |b| {
@@ -68,9 +66,8 @@ fn benches(c: &mut Criterion) {
         let payload = vec![0x5au8; size];
         let mut group = c.benchmark_group("record");
         group.throughput(Throughput::Bytes(size as u64));
-        group.bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| {
-            b.iter(|| record::seal(&mut rng, &binding(), p, &cluster, &owner.public_key()))
-        });
+        group
+            .bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| b.iter(|| record::seal(&mut rng, &binding(), p, &cluster, &owner.public_key())));
         let sealed = record::seal(&mut rng, &binding(), &payload, &cluster, &owner.public_key());
         let m = sealed.owner_capsule.open(&owner).unwrap();
         group.bench_with_input(BenchmarkId::new("open", size), &sealed, |b, s| b.iter(|| record::open(&binding(), &m, &s.ciphertext).unwrap()));
@@ -87,6 +84,5 @@ fn benches(c: &mut Criterion) {
 }
 
 criterion_group!(circuit, benches);
-
 
 criterion_main!(circuit);

@@ -44,8 +44,7 @@ pub fn open(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>> {
     let (nonce, ciphertext_and_tag) = sealed.split_at(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Error::DecryptionFailed)?;
     let mut buffer = ciphertext_and_tag.to_vec();
-    let plaintext_len =
-        cipher(key).open_in_place(nonce, Aad::from(aad), &mut buffer).map_err(|_| Error::DecryptionFailed)?.len();
+    let plaintext_len = cipher(key).open_in_place(nonce, Aad::from(aad), &mut buffer).map_err(|_| Error::DecryptionFailed)?.len();
     buffer.truncate(plaintext_len);
     Ok(buffer)
 }

@@ -107,10 +107,9 @@ fn identifier(index: u16) -> Result<Identifier> {
 /// Maps a frost error to ours, naming the dealer when frost names one.
 fn named(error: frost_ristretto255::Error, indices: &[u16], what: &'static str) -> Error {
     match error.culprit() {
-        Some(culprit) => indices
-            .iter()
-            .find(|&&i| identifier(i).is_ok_and(|id| id == culprit))
-            .map_or(Error::Ceremony(what), |&dealer| Error::BadDealing { dealer }),
+        Some(culprit) => {
+            indices.iter().find(|&&i| identifier(i).is_ok_and(|id| id == culprit)).map_or(Error::Ceremony(what), |&dealer| Error::BadDealing { dealer })
+        }
         None => Error::Ceremony(what),
     }
 }
@@ -154,8 +153,7 @@ impl Participant {
             // frost's DKG needs t ≥ 2; a 1-of-n cluster would let any node decrypt alone
             return Err(Error::Ceremony("the key ceremony needs t >= 2"));
         }
-        let (secret, package) = dkg::part1(identifier(index)?, params.size, params.threshold, &mut *rng)
-            .map_err(|_| Error::Ceremony("round 1 failed"))?;
+        let (secret, package) = dkg::part1(identifier(index)?, params.size, params.threshold, &mut *rng).map_err(|_| Error::Ceremony("round 1 failed"))?;
         let bytes = package.serialize().map_err(|_| Error::Ceremony("round 1 package does not serialize"))?;
         Ok((Participant { params, index, round1_secret: Some(secret), round2_secret: None, round1_packages: BTreeMap::new() }, bytes))
     }
@@ -206,36 +204,24 @@ impl Participant {
         for (&from, sealed) in sealed_to_me {
             let their_key = transport_keys.get(&from).ok_or(Error::Ceremony("a dealer has no transport key"))?;
             let key = transport.package_key(&self.params, their_key, &my_key, their_key).ok_or(Error::BadDealing { dealer: from })?;
-            let plaintext = Zeroizing::new(
-                aead::open(&key, &package_aad(&self.params, from, self.index), sealed).map_err(|_| Error::BadDealing { dealer: from })?,
-            );
+            let plaintext =
+                Zeroizing::new(aead::open(&key, &package_aad(&self.params, from, self.index), sealed).map_err(|_| Error::BadDealing { dealer: from })?);
             let package = round2::Package::deserialize(&plaintext).map_err(|_| Error::BadDealing { dealer: from })?;
             packages.insert(identifier(from)?, package);
         }
-        let (key_package, public_package) =
-            dkg::part3(secret2, &self.round1_packages, &packages).map_err(|e| named(e, &dealers, "final round failed"))?;
-        let secret: [u8; 32] = key_package
-            .signing_share()
-            .serialize()
-            .as_slice()
-            .try_into()
-            .map_err(|_| Error::Ceremony("signing share has the wrong length"))?;
+        let (key_package, public_package) = dkg::part3(secret2, &self.round1_packages, &packages).map_err(|e| named(e, &dealers, "final round failed"))?;
+        let secret: [u8; 32] =
+            key_package.signing_share().serialize().as_slice().try_into().map_err(|_| Error::Ceremony("signing share has the wrong length"))?;
         let share = KeyShare::from_parts(self.index, &secret)?;
         let encode = |bytes: Vec<u8>, what| -> Result<PublicKey> {
             let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| Error::InvalidPoint(what))?;
             PublicKey::from_bytes(&bytes, what)
         };
-        let cluster_key = encode(
-            public_package.verifying_key().serialize().map_err(|_| Error::Ceremony("group key does not serialize"))?,
-            "cluster key PK",
-        )?;
+        let cluster_key = encode(public_package.verifying_key().serialize().map_err(|_| Error::Ceremony("group key does not serialize"))?, "cluster key PK")?;
         let mut verification_shares = BTreeMap::new();
         for index in 1..=self.params.size {
             let share = public_package.verifying_shares().get(&identifier(index)?).ok_or(Error::Ceremony("a verification share is missing"))?;
-            verification_shares.insert(
-                index,
-                encode(share.serialize().map_err(|_| Error::Ceremony("share does not serialize"))?, "verification share S_i")?,
-            );
+            verification_shares.insert(index, encode(share.serialize().map_err(|_| Error::Ceremony("share does not serialize"))?, "verification share S_i")?);
         }
         if verification_shares.get(&self.index) != Some(&share.verification_share()) {
             return Err(Error::Ceremony("own verification share disagrees with the group's"));

@@ -24,10 +24,8 @@ pub fn is_valid_public_point(bytes: &[u8; 32]) -> bool {
 }
 
 /// ℓ, the order of the group, little-endian.
-const ELL: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0x10,
-];
+const ELL: [u8; 32] =
+    [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
 
 /// Whether a little-endian 256-bit integer is below ℓ. A byte comparison: on chain it costs
 /// a fraction of a reduction, and every input here is public.
@@ -181,11 +179,8 @@ mod tests {
         let p = (G * Scalar::from(123u64)).compress().to_bytes();
         let (a, b) = (Scalar::from(99u64), -Scalar::from(4u64));
         let ours = combinations(&[(&[a.to_bytes(), b.to_bytes()], &[&basepoint(), &element(&p, "p").unwrap()])]).unwrap()[0];
-        let theirs = multiscalar_multiply_ristretto(
-            &[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())],
-            &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)],
-        )
-        .unwrap();
+        let theirs =
+            multiscalar_multiply_ristretto(&[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())], &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)]).unwrap();
         assert_eq!(ours, theirs.0);
     }
 

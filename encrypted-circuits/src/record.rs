@@ -180,13 +180,7 @@ pub struct SealedRecord {
 
 /// Seals `plaintext` at `binding` under a fresh record key point (one key seals exactly one
 /// payload: every update or re-key calls this again with the new version).
-pub fn seal(
-    rng: &mut impl CryptoRngCore,
-    binding: &RecordBinding,
-    plaintext: &[u8],
-    cluster_key: &PublicKey,
-    owner_key: &PublicKey,
-) -> SealedRecord {
+pub fn seal(rng: &mut impl CryptoRngCore, binding: &RecordBinding, plaintext: &[u8], cluster_key: &PublicKey, owner_key: &PublicKey) -> SealedRecord {
     let m = RecordKeyPoint::random(rng);
     seal_with(rng, binding, plaintext, &m, cluster_key, owner_key)
 }

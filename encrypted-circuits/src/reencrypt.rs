@@ -69,8 +69,7 @@ impl ReencryptionProof {
 
     /// Splits 96 bytes; the scalars' canonicity is checked by [`verify`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let bytes: &[u8; Self::LEN] =
-            bytes.try_into().map_err(|_| Error::InvalidLength { what: "proof", expected: Self::LEN, got: bytes.len() })?;
+        let bytes: &[u8; Self::LEN] = bytes.try_into().map_err(|_| Error::InvalidLength { what: "proof", expected: Self::LEN, got: bytes.len() })?;
         Ok(Self::from_array(bytes))
     }
 
@@ -138,10 +137,7 @@ pub(crate) fn challenge(
 ) -> curve25519_dalek::Scalar {
     let ctx = context.to_bytes();
     let index = index.to_le_bytes();
-    hash_to_scalar(
-        DST_REENCRYPTION_PROOF,
-        &[&ctx, &index, verification_share, c1, recipient, a, e, commitments[0], commitments[1], commitments[2]],
-    )
+    hash_to_scalar(DST_REENCRYPTION_PROOF, &[&ctx, &index, verification_share, c1, recipient, a, e, commitments[0], commitments[1], commitments[2]])
 }
 
 /// Verifies node `partial.index`'s partial against its verification share `S_i`, the
@@ -150,13 +146,7 @@ pub(crate) fn challenge(
 /// Recomputes `T1 = z_s·G − c·S_i`, `T2 = z_r·G − c·A_i`, `T3 = z_s·C1 + z_r·P_R − c·E_i`
 /// (three multiscalar multiplications) and compares the challenge. All scalars must be
 /// canonical and all points valid canonical encodings.
-pub fn verify(
-    context: &RequestContext,
-    verification_share: &[u8; 32],
-    c1: &[u8; 32],
-    recipient: &[u8; 32],
-    partial: &Partial,
-) -> Result<()> {
+pub fn verify(context: &RequestContext, verification_share: &[u8; 32], c1: &[u8; 32], recipient: &[u8; 32], partial: &Partial) -> Result<()> {
     if partial.index == 0 {
         return Err(Error::InvalidIndex(0));
     }
@@ -170,11 +160,7 @@ pub fn verify(
     let a = element(&partial.a, "partial A_i")?;
     let e = element(&partial.e, "partial E_i")?;
     let g = group::basepoint();
-    let t = group::combinations(&[
-        (&[z_s, minus_c], &[&g, &share]),
-        (&[z_r, minus_c], &[&g, &a]),
-        (&[z_s, z_r, minus_c], &[&c1_point, &recipient_point, &e]),
-    ])?;
+    let t = group::combinations(&[(&[z_s, minus_c], &[&g, &share]), (&[z_r, minus_c], &[&g, &a]), (&[z_s, z_r, minus_c], &[&c1_point, &recipient_point, &e])])?;
     let expected = challenge(context, partial.index, verification_share, c1, recipient, &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
     if expected.to_bytes() == c { Ok(()) } else { Err(Error::InvalidProof) }
 }
@@ -216,16 +202,7 @@ impl crate::keys::KeyShare {
         let [a, e, t1, t2, t3] = [0, 1, 2, 3, 4].map(|i| encoded[i].to_bytes());
         let two = Scalar::from(2u64);
         let (mut r, mut k_s, mut k_r) = (two * r_half, two * k_s_half, two * k_r_half);
-        let c = challenge(
-            context,
-            self.index,
-            &self.verification_share.to_bytes(),
-            &capsule.c1,
-            &recipient.to_bytes(),
-            &a,
-            &e,
-            [&t1, &t2, &t3],
-        );
+        let c = challenge(context, self.index, &self.verification_share.to_bytes(), &capsule.c1, &recipient.to_bytes(), &a, &e, [&t1, &t2, &t3]);
         let proof = ReencryptionProof { c: c.to_bytes(), z_s: (k_s + c * self.secret).to_bytes(), z_r: (k_r + c * r).to_bytes() };
         for secret in [&mut r, &mut k_s, &mut k_r, &mut r_half, &mut k_s_half, &mut k_r_half, &mut s_half] {
             secret.zeroize();

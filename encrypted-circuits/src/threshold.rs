@@ -111,16 +111,7 @@ pub fn verify_request_partials(
     for (k, (position, c)) in checked.into_iter().enumerate() {
         let (share, partial) = &partials[position];
         let t = [commitments[3 * k].to_bytes(), commitments[3 * k + 1].to_bytes(), commitments[3 * k + 2].to_bytes()];
-        let expected = challenge(
-            context,
-            partial.index,
-            &share.to_bytes(),
-            capsule_c1,
-            &recipient.to_bytes(),
-            &partial.a,
-            &partial.e,
-            [&t[0], &t[1], &t[2]],
-        );
+        let expected = challenge(context, partial.index, &share.to_bytes(), capsule_c1, &recipient.to_bytes(), &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
         if expected != c {
             outcomes[position] = Err(Error::InvalidProof);
         }

@@ -133,11 +133,7 @@ pub fn generate() -> Result<VectorFile> {
         (5, 5, br#"{"resourceType":"Bundle","type":"collection","entry":[]}"#),
         (2, 3, b""),
     ];
-    let cases = specs
-        .iter()
-        .enumerate()
-        .map(|(number, (t, n, plaintext))| case(&mut rng, number as u8, *t, *n, plaintext))
-        .collect::<Result<Vec<_>>>()?;
+    let cases = specs.iter().enumerate().map(|(number, (t, n, plaintext))| case(&mut rng, number as u8, *t, *n, plaintext)).collect::<Result<Vec<_>>>()?;
     Ok(VectorFile { version: VERSION.into(), cases })
 }
 
@@ -215,8 +211,8 @@ fn lowercase_hex(hex_text: &str, what: &'static str) -> Result<Vec<u8>> {
 /// plaintext. Returns the first mismatch as an error naming the field.
 pub fn check(case: &Case) -> core::result::Result<(), String> {
     let mismatch = |what: &str| format!("t={} n={}: {what} does not match", case.t, case.n);
-    let cluster_key = PublicKey::from_bytes(&bytes32(&case.cluster_public_key, "cluster_public_key").map_err(|e| format!("{e}"))?, "PK")
-        .map_err(|e| format!("{e}"))?;
+    let cluster_key =
+        PublicKey::from_bytes(&bytes32(&case.cluster_public_key, "cluster_public_key").map_err(|e| format!("{e}"))?, "PK").map_err(|e| format!("{e}"))?;
     let mut shares = BTreeMap::new();
     for (index, share) in &case.verification_shares {
         let index: u16 = index.parse().map_err(|_| mismatch("verification share index"))?;
@@ -246,11 +242,8 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
         }
         let mut partials = Vec::new();
         for p in &case.partials {
-            let proof = ReencryptionProof {
-                c: bytes32(&p.proof.c, "proof.c")?,
-                z_s: bytes32(&p.proof.z_s, "proof.z_s")?,
-                z_r: bytes32(&p.proof.z_r, "proof.z_r")?,
-            };
+            let proof =
+                ReencryptionProof { c: bytes32(&p.proof.c, "proof.c")?, z_s: bytes32(&p.proof.z_s, "proof.z_s")?, z_r: bytes32(&p.proof.z_r, "proof.z_r")? };
             let partial = Partial { index: p.index, a: bytes32(&p.a, "a")?, e: bytes32(&p.e, "e")?, proof };
             let share = shares.get(&p.index).ok_or(Error::InvalidIndex(p.index))?;
             reencrypt::verify(&context, &share.to_bytes(), &capsule.c1, &recipient.public_key().to_bytes(), &partial)?;
@@ -272,13 +265,8 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
         if *m.record_key(&address) != bytes32(&case.record_key, "record_key")? {
             return Err(Error::InvalidLength { what: "record_key", expected: 32, got: 32 });
         }
-        let binding = RecordBinding {
-            program_id,
-            owner: bytes32(&case.record.owner, "owner")?,
-            record_id: case.record.record_id,
-            version: case.record.version,
-            address,
-        };
+        let binding =
+            RecordBinding { program_id, owner: bytes32(&case.record.owner, "owner")?, record_id: case.record.record_id, version: case.record.version, address };
         record::open(&binding, &m, &lowercase_hex(&case.record.sealed, "sealed")?)
     };
     let plaintext = run().map_err(|e| format!("t={} n={}: {e}", case.t, case.n))?;

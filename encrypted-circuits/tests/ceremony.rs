@@ -25,8 +25,11 @@ fn all_nodes_agree_on_the_cluster_key() {
         // s = Σ λ_i s_i over any t nodes: checked in the exponent
         let indices: Vec<u16> = (1..=t).collect();
         let lambdas = lagrange_at_zero(&indices).unwrap();
-        let secret: curve25519_dalek::Scalar =
-            indices.iter().zip(&lambdas).map(|(i, l)| curve25519_dalek::Scalar::from_bytes_mod_order(outputs[usize::from(*i) - 1].share.secret_bytes()) * l).sum();
+        let secret: curve25519_dalek::Scalar = indices
+            .iter()
+            .zip(&lambdas)
+            .map(|(i, l)| curve25519_dalek::Scalar::from_bytes_mod_order(outputs[usize::from(*i) - 1].share.secret_bytes()) * l)
+            .sum();
         assert_eq!((curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT * secret).compress().to_bytes(), pk.to_bytes());
     }
 }

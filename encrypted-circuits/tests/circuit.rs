@@ -64,10 +64,7 @@ fn open_with(s: &Setup, partials: &[Partial], threshold: usize) -> Result<Vec<u8
 }
 
 fn subsets(n: u16, t: u16) -> Vec<Vec<u16>> {
-    (0u32..1 << n)
-        .filter(|mask| mask.count_ones() == u32::from(t))
-        .map(|mask| (1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect())
-        .collect()
+    (0u32..1 << n).filter(|mask| mask.count_ones() == u32::from(t)).map(|mask| (1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect()).collect()
 }
 
 #[test]
@@ -100,10 +97,7 @@ fn fewer_than_t_partials_do_not_open() {
     for (t, n) in [(2u16, 3u16), (3, 5), (5, 5)] {
         let mut s = setup(t, n, 99 + u64::from(n));
         let partials = partials_from(&mut s, &(1..t).collect::<Vec<_>>());
-        assert_eq!(
-            open_with(&s, &partials, usize::from(t)).unwrap_err(),
-            Error::NotEnoughPartials { needed: usize::from(t), got: usize::from(t - 1) }
-        );
+        assert_eq!(open_with(&s, &partials, usize::from(t)).unwrap_err(), Error::NotEnoughPartials { needed: usize::from(t), got: usize::from(t - 1) });
         // combining them as if t−1 were enough yields a wrong key: the AEAD rejects
         assert_eq!(open_with(&s, &partials, usize::from(t - 1)).unwrap_err(), Error::DecryptionFailed, "t={t} n={n}");
     }

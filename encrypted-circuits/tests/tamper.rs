@@ -14,10 +14,8 @@ use encrypted_circuits::{
 use rand::{SeedableRng, rngs::StdRng};
 
 /// ℓ, the group order, little-endian: the smallest non-canonical scalar encoding.
-const ELL: [u8; 32] = [
-    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0x10,
-];
+const ELL: [u8; 32] =
+    [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
 
 struct Fixture {
     context: RequestContext,
@@ -36,13 +34,7 @@ fn fixture() -> Fixture {
     let sealed = record::seal(&mut rng, &binding, b"x", &nodes[0].cluster_key, &owner);
     let context = RequestContext { program_id: [3; 32], cluster: [1; 32], request: [6; 32], epoch: 0 };
     let partial = nodes[1].share.reencrypt(&mut rng, &context, &sealed.cluster_capsule, &recipient).unwrap();
-    Fixture {
-        context,
-        share: nodes[1].share.verification_share().to_bytes(),
-        c1: sealed.cluster_capsule.c1,
-        recipient: recipient.to_bytes(),
-        partial,
-    }
+    Fixture { context, share: nodes[1].share.verification_share().to_bytes(), c1: sealed.cluster_capsule.c1, recipient: recipient.to_bytes(), partial }
 }
 
 fn verify(f: &Fixture) -> Result<(), Error> {

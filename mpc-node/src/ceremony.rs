@@ -73,11 +73,8 @@ pub async fn run(node: &mut Node, cluster: &accounts::Cluster) -> Result<()> {
         }
         node.pause("every round-2 package sealed to this node").await?;
     };
-    let inbox: BTreeMap<u16, Vec<u8>> = dealings
-        .iter()
-        .filter(|d| d.dealer != index)
-        .filter_map(|d| Some((u16::from(d.dealer), d.round2[mine]?.to_vec())))
-        .collect();
+    let inbox: BTreeMap<u16, Vec<u8>> =
+        dealings.iter().filter(|d| d.dealer != index).filter_map(|d| Some((u16::from(d.dealer), d.round2[mine]?.to_vec()))).collect();
     let output = participant.finish(&transport, &transport_keys, &inbox)?;
 
     node.secrets.insert_share(&node.cluster, epoch, crate::vault::EpochShare::new(&output.share, output.cluster_key.to_bytes()));

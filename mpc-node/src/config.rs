@@ -79,7 +79,9 @@ impl Config {
     /// The vault passphrase, from the file or the environment.
     pub fn passphrase(&self) -> Result<zeroize::Zeroizing<String>> {
         let passphrase = match &self.passphrase_file {
-            Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?.trim_end_matches(['\n', '\r']).to_owned(),
+            Some(path) => {
+                std::fs::read_to_string(path).with_context(|| format!("reading passphrase file {}", path.display()))?.trim_end_matches(['\n', '\r']).to_owned()
+            }
             None => std::env::var(PASSPHRASE_ENV).map_err(|_| anyhow::anyhow!("set {PASSPHRASE_ENV} or passphrase_file in the config"))?,
         };
         if passphrase.len() < 8 {

@@ -120,14 +120,20 @@ fn init(config: &config::Config) -> Result<()> {
     let authority = config.authority()?.pubkey();
     let secrets = vault::Secrets::generate();
     vault::save(&config.key_share, &authority, &config.passphrase()?, &secrets)?;
-    println!("{}", serde_json::json!({ "authority": authority.to_string(), "transport_key": hex::encode(secrets.transport()?.public_key()), "vault": config.key_share }));
+    println!(
+        "{}",
+        serde_json::json!({ "authority": authority.to_string(), "transport_key": hex::encode(secrets.transport()?.public_key()), "vault": config.key_share })
+    );
     Ok(())
 }
 
 fn show(config: &config::Config) -> Result<()> {
     let authority = config.authority()?.pubkey();
     let secrets = vault::load(&config.key_share, &authority, &config.passphrase()?)?;
-    println!("{}", serde_json::json!({ "authority": authority.to_string(), "transport_key": hex::encode(secrets.transport()?.public_key()), "shares": secrets.epochs() }));
+    println!(
+        "{}",
+        serde_json::json!({ "authority": authority.to_string(), "transport_key": hex::encode(secrets.transport()?.public_key()), "shares": secrets.epochs() })
+    );
     Ok(())
 }
 

@@ -121,12 +121,7 @@ impl Metrics {
     /// `/healthz`: 200 with the phase while starting or serving normally; 503 while stopping.
     pub fn health(&self) -> (u16, String) {
         let phase = self.phase();
-        let body = format!(
-            "{{\"status\":\"{}\",\"index\":{},\"epoch\":{}}}",
-            phase.name(),
-            self.index.load(Ordering::SeqCst),
-            self.epoch.get()
-        );
+        let body = format!("{{\"status\":\"{}\",\"index\":{},\"epoch\":{}}}", phase.name(), self.index.load(Ordering::SeqCst), self.epoch.get());
         (if phase == Phase::Stopping { 503 } else { 200 }, body)
     }
 }
@@ -138,7 +133,11 @@ impl Default for Metrics {
 }
 
 /// Serves `/healthz` and `/metrics` on `listener` until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Metrics,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use axum::{Router, http::StatusCode, http::header, routing::get};
     let health = metrics.clone();
     let app = Router::new()

@@ -117,7 +117,8 @@ fn share_key(cluster: &Address, epoch: u64) -> String {
 }
 
 fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
-    let params = argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32)).map_err(|e| anyhow::anyhow!("Argon2 parameters: {e}"))?;
+    let params =
+        argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32)).map_err(|e| anyhow::anyhow!("Argon2 parameters: {e}"))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut key = Zeroizing::new([0u8; 32]);
     argon.hash_password_into(passphrase.as_bytes(), salt, key.as_mut()).map_err(|e| anyhow::anyhow!("Argon2id: {e}"))?;
@@ -159,7 +160,7 @@ pub fn load(path: &Path, authority: &Address, passphrase: &str) -> Result<Secret
         encrypted_circuits::aead::open(&key, &aad(&file.authority), &hex::decode(&file.sealed)?)
             .map_err(|_| anyhow::anyhow!("cannot open {}: wrong passphrase or a damaged file", path.display()))?,
     );
-    Ok(serde_json::from_slice(&plaintext).context("the vault's contents")?)
+    serde_json::from_slice(&plaintext).context("the vault's contents")
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -95,10 +95,7 @@ impl Rpc {
 /// The compute units our program's top-level invocation reported in `logs`.
 fn consumed(logs: &[String]) -> u64 {
     let prefix = format!("Program {PROGRAM_ID} consumed ");
-    logs.iter()
-        .rev()
-        .find_map(|l| l.strip_prefix(&prefix).and_then(|rest| rest.split(' ').next()).and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
+    logs.iter().rev().find_map(|l| l.strip_prefix(&prefix).and_then(|rest| rest.split(' ').next()).and_then(|n| n.parse().ok())).unwrap_or(0)
 }
 
 impl Chain for Rpc {

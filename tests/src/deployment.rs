@@ -258,8 +258,18 @@ impl Deployment {
         let keypair = repo.join("programs/medical-records/keys/medical_records-keypair.json");
         let so = crate::program_so();
         [
-            "--url", &self.localnet.validator.rpc_url(), "--keypair", path(&self.admin.path), "--program", path(&so),
-            "--program-keypair", path(&keypair), "--threshold", &threshold.to_string(), "--size", &size.to_string(),
+            "--url",
+            &self.localnet.validator.rpc_url(),
+            "--keypair",
+            path(&self.admin.path),
+            "--program",
+            path(&so),
+            "--program-keypair",
+            path(&keypair),
+            "--threshold",
+            &threshold.to_string(),
+            "--size",
+            &size.to_string(),
         ]
         .map(String::from)
         .to_vec()
@@ -324,7 +334,8 @@ impl Deployment {
         assert_eq!(init["authority"], wallet.address.to_string());
         let transport_key = init["transport_key"].as_str().expect("transport key").to_owned();
         let cluster = self.cluster.to_string();
-        let added = self.medshare_json(&self.admin, &["cluster", "add-node", &cluster, "--node-keypair", path(&wallet.path), "--transport-key", &transport_key]);
+        let added =
+            self.medshare_json(&self.admin, &["cluster", "add-node", &cluster, "--node-keypair", path(&wallet.path), "--transport-key", &transport_key]);
         assert_eq!(added["index"], index, "nodes join in order");
         self.say(&format!("   node {index}: authority {} added (mpc-node init, medshare cluster add-node)", wallet.address));
         node

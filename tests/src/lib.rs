@@ -19,9 +19,9 @@ use std::path::PathBuf;
 /// The program binary under test: `$MEDSHARE_PROGRAM_SO`, or `target/deploy/medical_records.so`
 /// of this clone. Panics with the command to run when it is missing.
 pub fn program_so() -> PathBuf {
-    let path = std::env::var_os("MEDSHARE_PROGRAM_SO").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("deploy").join("medical_records.so")
-    });
+    let path = std::env::var_os("MEDSHARE_PROGRAM_SO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("deploy").join("medical_records.so"));
     assert!(path.is_file(), "{} is missing: run `cargo xtask build-sbf` first", path.display());
     path
 }
@@ -29,7 +29,6 @@ pub fn program_so() -> PathBuf {
 /// The IDL the program build wrote (`target/idl/medical_records.json`), parsed.
 pub fn program_idl() -> serde_json::Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("idl").join("medical_records.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build-sbf` first", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask build-sbf` first", path.display()));
     serde_json::from_str(&text).expect("the IDL is JSON")
 }

@@ -73,11 +73,7 @@ impl Localnet {
     /// A new wallet funded with `sol` SOL from the mint.
     pub async fn funded(&self, sol: u64) -> Keypair {
         let wallet = Keypair::new();
-        let transfer = solana_system_interface::instruction::transfer(
-            &self.mint.pubkey(),
-            &wallet.pubkey(),
-            sol * solana_native_token::LAMPORTS_PER_SOL,
-        );
+        let transfer = solana_system_interface::instruction::transfer(&self.mint.pubkey(), &wallet.pubkey(), sol * solana_native_token::LAMPORTS_PER_SOL);
         let blockhash = self.rpc.get_latest_blockhash().await.expect("blockhash");
         let tx = Transaction::new_signed_with_payer(&[transfer], Some(&self.mint.pubkey()), &[&self.mint], blockhash);
         self.rpc.send_and_confirm_transaction(&tx).await.expect("fund a wallet");
@@ -104,12 +100,7 @@ pub struct Observed {
 impl Localnet {
     /// Sends `instructions` (signed by `payer` and `others`) over JSON-RPC and returns the
     /// program's logs and events as the websocket subscription delivers them.
-    pub async fn send_observed(
-        &self,
-        payer: &Keypair,
-        others: &[&Keypair],
-        instructions: &[solana_instruction::Instruction],
-    ) -> Result<Observed, String> {
+    pub async fn send_observed(&self, payer: &Keypair, others: &[&Keypair], instructions: &[solana_instruction::Instruction]) -> Result<Observed, String> {
         use futures_util::StreamExt;
         use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
         use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};

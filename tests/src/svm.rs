@@ -31,12 +31,7 @@ pub fn fund(svm: &mut LiteSVM, keypair: Keypair, sol: u64) -> Keypair {
 
 /// Signs `instructions` with `payer` (and `others`), sends them, and expires the blockhash
 /// so that an identical later transaction is not a duplicate.
-pub fn send(
-    svm: &mut LiteSVM,
-    payer: &Keypair,
-    others: &[&Keypair],
-    instructions: &[Instruction],
-) -> Result<TransactionMetadata, FailedTransactionMetadata> {
+pub fn send(svm: &mut LiteSVM, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Result<TransactionMetadata, FailedTransactionMetadata> {
     let mut signers = vec![payer];
     signers.extend_from_slice(others);
     let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, svm.latest_blockhash());
@@ -48,9 +43,7 @@ pub fn send(
 /// The custom error code a failed transaction ended with, if any.
 pub fn custom_error(failure: &FailedTransactionMetadata) -> Option<u32> {
     match &failure.err {
-        solana_transaction_error::TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code)) => {
-            Some(*code)
-        }
+        solana_transaction_error::TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code)) => Some(*code),
         _ => None,
     }
 }

@@ -372,7 +372,12 @@ impl<C: Chain> World<C> {
         let partials: Vec<Partial> = on_chain
             .partials
             .iter()
-            .map(|(index, a, e)| Partial { index: u16::from(*index), a: *a, e: *e, proof: encrypted_circuits::reencrypt::ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] } })
+            .map(|(index, a, e)| Partial {
+                index: u16::from(*index),
+                a: *a,
+                e: *e,
+                proof: encrypted_circuits::reencrypt::ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] },
+            })
             .collect();
         let capsule = Capsule::from_bytes(&on_chain.capsule)?;
         let combined = threshold::combine(&capsule, &partials, usize::from(on_chain.threshold))?;

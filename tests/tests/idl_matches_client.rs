@@ -2,7 +2,7 @@
 //! argument and account order, event discriminators and error table are checked against
 //! the IDL that `cargo xtask build-sbf` derives from the program source.
 
-use medshare_client::{discriminator, errors::PROGRAM_ERRORS, instructions, pda, Address};
+use medshare_client::{Address, discriminator, errors::PROGRAM_ERRORS, instructions, pda};
 use medshare_tests::program_idl;
 use serde_json::Value;
 
@@ -37,17 +37,12 @@ fn create_cluster_layout_matches() {
     let idl = program_idl();
     let ix = instruction(&idl, "create_cluster");
     assert_eq!(names(&ix["accounts"]), ["admin", "cluster", "system_program"]);
-    let args: Vec<(String, String)> = ix["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| (a["name"].as_str().unwrap().to_owned(), a["type"].as_str().unwrap().to_owned()))
-        .collect();
+    let args: Vec<(String, String)> =
+        ix["args"].as_array().unwrap().iter().map(|a| (a["name"].as_str().unwrap().to_owned(), a["type"].as_str().unwrap().to_owned())).collect();
     assert_eq!(args, [("cluster_id".into(), "u64".into()), ("threshold".into(), "u8".into()), ("size".into(), "u8".into())]);
 
     let admin = Address::new_from_array([5; 32]);
-    let (built, cluster) =
-        instructions::create_cluster(&admin, instructions::CreateClusterArgs { cluster_id: 0x0102, threshold: 2, size: 3 });
+    let (built, cluster) = instructions::create_cluster(&admin, instructions::CreateClusterArgs { cluster_id: 0x0102, threshold: 2, size: 3 });
     assert_eq!(cluster, pda::cluster(&admin, 0x0102).0);
     assert_eq!(built.data[8..], [0x02, 0x01, 0, 0, 0, 0, 0, 0, 2, 3]);
     let seeds = &ix["accounts"][1]["pda"]["seeds"];

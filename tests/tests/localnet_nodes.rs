@@ -136,7 +136,9 @@ fn three_of_five_with_real_daemons_and_the_cli() {
     d.kill_node(2);
     d.kill_node(3);
     let to_researcher_briefly = share(&d, &patient, &record, &researcher, &["--expires-in", "5s"]);
-    d.wait_until("node 1 answered the expiring share", Duration::from_secs(60), |d| accepted(&d.request_status(&patient, &record, &to_researcher_briefly)).len() == 1);
+    d.wait_until("node 1 answered the expiring share", Duration::from_secs(60), |d| {
+        accepted(&d.request_status(&patient, &record, &to_researcher_briefly)).len() == 1
+    });
     std::thread::sleep(Duration::from_secs(7));
     d.start_node(2);
     d.start_node(3);

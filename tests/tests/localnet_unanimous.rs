@@ -82,7 +82,9 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     assert_eq!(status["epoch"], 1);
     assert_ne!(status["public_key"].as_str(), Some(old_key.as_str()), "a new cluster key");
     for index in 1..=5u8 {
-        d.wait_until(&format!("node {index} serving epoch 1"), Duration::from_secs(30), |d| d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == 1));
+        d.wait_until(&format!("node {index} serving epoch 1"), Duration::from_secs(30), |d| {
+            d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == 1)
+        });
     }
     let rekeyed = d.medshare_json(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw", "--blob-dir", blob_dir, "--id", "1"]);
     assert_eq!(rekeyed["version"], 2);

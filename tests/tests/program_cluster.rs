@@ -93,11 +93,7 @@ fn create_cluster_needs_the_admin_signature_and_a_fresh_address() {
     let (mut unsigned, cluster) = instructions::create_cluster(&admin.pubkey(), args);
     unsigned.accounts[0].is_signer = false;
     let failure = svm::send(&mut svm, &payer, &[], &[unsigned]).expect_err("unsigned admin");
-    assert!(
-        format!("{:?}", failure.err).contains("MissingRequiredSignature"),
-        "expected MissingRequiredSignature, got {:?}",
-        failure.err
-    );
+    assert!(format!("{:?}", failure.err).contains("MissingRequiredSignature"), "expected MissingRequiredSignature, got {:?}", failure.err);
     assert!(svm.get_account(&cluster).is_none_or(|a| a.data.is_empty()));
 
     // a second create at the same address fails and leaves the first untouched

@@ -41,7 +41,10 @@ fn every_instruction_is_measured() {
 
     let pending = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
     units.insert("revoke_share".into(), world.ok("revoke_share", &wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &pending)]).compute_units_consumed);
-    units.insert("close_share_request".into(), world.ok("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &pending)]).compute_units_consumed);
+    units.insert(
+        "close_share_request".into(),
+        world.ok("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &pending)]).compute_units_consumed,
+    );
     units.insert("close_record".into(), world.ok("close_record", &wallet, &[], &[ix::close_record(&wallet.pubkey(), &record2)]).compute_units_consumed);
     let node1 = world.nodes[0].authority.insecure_clone();
     let cluster = world.cluster;

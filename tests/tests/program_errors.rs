@@ -66,21 +66,39 @@ fn every_error_code_is_hit() {
     let node_a = world.funded_wallet(5);
     let node_b = world.funded_wallet(5);
     let node_c = world.funded_wallet(5);
-    check(expect_error(world.send("x", &stranger, &[&node_a], &[ix::register_node(&stranger.pubkey(), &node_a.pubkey(), &second, [1; 32])]), "NotClusterAdmin"), "NotClusterAdmin");
-    check(expect_error(world.send("x", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [0; 32])]), "InvalidTransportKey"), "InvalidTransportKey");
+    check(
+        expect_error(world.send("x", &stranger, &[&node_a], &[ix::register_node(&stranger.pubkey(), &node_a.pubkey(), &second, [1; 32])]), "NotClusterAdmin"),
+        "NotClusterAdmin",
+    );
+    check(
+        expect_error(world.send("x", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [0; 32])]), "InvalidTransportKey"),
+        "InvalidTransportKey",
+    );
     world.ok("register_node", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [1; 32])]);
-    check(expect_error(world.send("x", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [2; 32])]), "AlreadyMember"), "AlreadyMember");
+    check(
+        expect_error(world.send("x", &admin, &[&node_a], &[ix::register_node(&admin.pubkey(), &node_a.pubkey(), &second, [2; 32])]), "AlreadyMember"),
+        "AlreadyMember",
+    );
     world.ok("register_node", &admin, &[&node_b], &[ix::register_node(&admin.pubkey(), &node_b.pubkey(), &second, [3; 32])]);
-    check(expect_error(world.send("x", &admin, &[&node_c], &[ix::register_node(&admin.pubkey(), &node_c.pubkey(), &second, [4; 32])]), "ClusterFull"), "ClusterFull");
+    check(
+        expect_error(world.send("x", &admin, &[&node_c], &[ix::register_node(&admin.pubkey(), &node_c.pubkey(), &second, [4; 32])]), "ClusterFull"),
+        "ClusterFull",
+    );
 
     // --- ceremony errors on the first cluster
     let node1 = world.nodes[0].authority.insecure_clone();
     let len = 71 + 32 * 2;
     check(expect_error(world.send("x", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 5, 1, len, 0, &[1; 10])]), "WrongEpoch"), "WrongEpoch");
     check(expect_error(world.send("x", &stranger, &[], &[ix::post_round1(&stranger.pubkey(), &cluster, 0, 1, len, 0, &[1; 10])]), "NotAMember"), "NotAMember");
-    check(expect_error(world.send("x", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 0, 1, len + 1, 0, &[1; 10])]), "InvalidRound1Length"), "InvalidRound1Length");
+    check(
+        expect_error(world.send("x", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 0, 1, len + 1, 0, &[1; 10])]), "InvalidRound1Length"),
+        "InvalidRound1Length",
+    );
     world.ok("post_round1", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 0, 1, len, 0, &[1; 10])]);
-    check(expect_error(world.send("x", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 0, 1, len, 20, &[1; 10])]), "ChunkOutOfOrder"), "ChunkOutOfOrder");
+    check(
+        expect_error(world.send("x", &node1, &[], &[ix::post_round1(&node1.pubkey(), &cluster, 0, 1, len, 20, &[1; 10])]), "ChunkOutOfOrder"),
+        "ChunkOutOfOrder",
+    );
     check(expect_error(world.send("x", &node1, &[], &[ix::post_round2(&node1.pubkey(), &cluster, 0, 1, 2, [7; 65])]), "Round1Incomplete"), "Round1Incomplete");
     // the honest ceremony then runs (node 1 restarts its dealing under a new epoch)
     world.ok("start_epoch", &admin, &[], &[ix::start_epoch(&admin.pubkey(), &cluster)]);
@@ -106,10 +124,16 @@ fn every_error_code_is_hit() {
     let wallet = patient.wallet.insecure_clone();
     let proof = patient.key.prove_possession(&mut rand::thread_rng(), &doctor.wallet.pubkey().to_bytes());
     check(
-        expect_error(world.send("x", &wallet, &[], &[ix::register_user_key(&wallet.pubkey(), patient.key.public_key().to_bytes(), proof.to_bytes())]), "InvalidKeyProof"),
+        expect_error(
+            world.send("x", &wallet, &[], &[ix::register_user_key(&wallet.pubkey(), patient.key.public_key().to_bytes(), proof.to_bytes())]),
+            "InvalidKeyProof",
+        ),
         "InvalidKeyProof",
     );
-    check(expect_error(world.send("x", &wallet, &[], &[ix::register_user_key(&wallet.pubkey(), [0; 32], proof.to_bytes())]), "InvalidPublicKey"), "InvalidPublicKey");
+    check(
+        expect_error(world.send("x", &wallet, &[], &[ix::register_user_key(&wallet.pubkey(), [0; 32], proof.to_bytes())]), "InvalidPublicKey"),
+        "InvalidPublicKey",
+    );
 
     // --- records
     let args = world.sealed_args(&patient, 1, 1, &vec![7u8; 1500]);
@@ -121,13 +145,21 @@ fn every_error_code_is_hit() {
     };
     check(expect_error(store(&mut world, &ix::StoreArgs { version: 2, chunk: vec![], ..args.clone() }), "InvalidVersion"), "InvalidVersion");
     check(expect_error(store(&mut world, &ix::StoreArgs { uri: b"x".to_vec(), chunk: vec![], ..args.clone() }), "InvalidStorage"), "InvalidStorage");
-    check(expect_error(store(&mut world, &ix::StoreArgs { ciphertext_len: 2049, chunk: vec![], ..args.clone() }), "InvalidCiphertextLength"), "InvalidCiphertextLength");
+    check(
+        expect_error(store(&mut world, &ix::StoreArgs { ciphertext_len: 2049, chunk: vec![], ..args.clone() }), "InvalidCiphertextLength"),
+        "InvalidCiphertextLength",
+    );
     let blob = ix::StoreArgs { storage: 1, digest: [9; 32], uri: vec![b'u'; 129], chunk: vec![], ..args.clone() };
     check(expect_error(store(&mut world, &blob), "InvalidUri"), "InvalidUri");
     let mut off_curve = args.cluster_capsule;
     off_curve[..32].copy_from_slice(&[0xff; 32]);
     check(expect_error(store(&mut world, &ix::StoreArgs { cluster_capsule: off_curve, chunk: vec![], ..args.clone() }), "InvalidCapsule"), "InvalidCapsule");
-    world.ok("store_patient_data", &wallet, &[], &[ix::store_patient_data(&wallet.pubkey(), &cluster, 1, &ix::StoreArgs { chunk: args.chunk[..500].to_vec(), ..args.clone() }).0]);
+    world.ok(
+        "store_patient_data",
+        &wallet,
+        &[],
+        &[ix::store_patient_data(&wallet.pubkey(), &cluster, 1, &ix::StoreArgs { chunk: args.chunk[..500].to_vec(), ..args.clone() }).0],
+    );
     let record = medshare_client::pda::record(&wallet.pubkey(), 1);
     check(expect_error(world.share(&patient, &record, &doctor.wallet.pubkey(), 0).map(|_| unreachable!()), "RecordIncomplete"), "RecordIncomplete");
     world.ok("append_patient_data", &wallet, &[], &[ix::append_patient_data(&wallet.pubkey(), &record, 1, 500, &args.chunk[500..])]);

@@ -72,14 +72,12 @@ fn revoke_before_completion_leaves_the_recipient_unable_to_open() {
     world.ok("revoke_share", &wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &request)]);
     expect_error(world.answer(2, &request), "ShareRevoked");
     assert_eq!(world.request(&request).status, 2);
-    assert_eq!(
-        world.open_as_recipient(&researcher, &request, &patient, 3).unwrap_err(),
-        CryptoError::NotEnoughPartials { needed: 2, got: 1 }
-    );
+    assert_eq!(world.open_as_recipient(&researcher, &request, &patient, 3).unwrap_err(), CryptoError::NotEnoughPartials { needed: 2, got: 1 });
     // one partial combined as if it were enough opens nothing
     let on_chain = world.request(&request);
     let (index, a, e) = on_chain.partials[0];
-    let lone = encrypted_circuits::reencrypt::Partial { index: u16::from(index), a, e, proof: encrypted_circuits::reencrypt::ReencryptionProof::from_array(&[0; 96]) };
+    let lone =
+        encrypted_circuits::reencrypt::Partial { index: u16::from(index), a, e, proof: encrypted_circuits::reencrypt::ReencryptionProof::from_array(&[0; 96]) };
     let capsule = encrypted_circuits::record::Capsule::from_bytes(&on_chain.capsule).unwrap();
     let wrong = encrypted_circuits::threshold::combine(&capsule, &[lone], 1).unwrap().open(&researcher.key).unwrap();
     let ciphertext = world.record(&record).inline;

@@ -56,9 +56,18 @@ fn replace_section(start: &str, end: &str, body: &str) -> Result<()> {
 pub fn run(report_only: bool) -> Result<()> {
     if !report_only {
         run_step(
-            paths::cargo()
-                .current_dir(paths::repo_root())
-                .args(["bench", "-p", "encrypted-circuits", "--bench", "circuit", "--", "--warm-up-time", "1", "--measurement-time", "4"]),
+            paths::cargo().current_dir(paths::repo_root()).args([
+                "bench",
+                "-p",
+                "encrypted-circuits",
+                "--bench",
+                "circuit",
+                "--",
+                "--warm-up-time",
+                "1",
+                "--measurement-time",
+                "4",
+            ]),
             "criterion benchmarks",
         )?;
     }
@@ -110,7 +119,12 @@ fn report(times: &BTreeMap<String, f64>, openssl: f64) -> Result<String> {
         .ok()
         .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
         .unwrap_or_else(|| "unknown".into());
-    writeln!(out, "Machine: {cpu}, {} cores. Medians of criterion runs; `x` = multiples of one variable-base scalar multiplication ({:.1} µs) measured in the same run.\n", std::thread::available_parallelism().map_or(0, |n| n.get()), base / 1e3)?;
+    writeln!(
+        out,
+        "Machine: {cpu}, {} cores. Medians of criterion runs; `x` = multiples of one variable-base scalar multiplication ({:.1} µs) measured in the same run.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        base / 1e3
+    )?;
     writeln!(out, "| operation | time | ratio | goal | met |")?;
     writeln!(out, "|---|---|---|---|---|")?;
     let row = |out: &mut String, name: &str, ns: f64, goal: Option<f64>| -> Result<()> {
@@ -129,14 +143,24 @@ fn report(times: &BTreeMap<String, f64>, openssl: f64) -> Result<String> {
         let batch = get(&format!("circuit/verify_request_partials/{t}"))?;
         let per = batch / t as f64;
         row(&mut out, &format!("verify a request's {t} partials together, per partial"), per, None)?;
-        writeln!(out, "|  ↳ cheaper per partial than single verifies | | {:.2} of single | < 1 | {} |", per / single, if per < single { "yes" } else { "**no**" })?;
+        writeln!(
+            out,
+            "|  ↳ cheaper per partial than single verifies | | {:.2} of single | < 1 | {} |",
+            per / single,
+            if per < single { "yes" } else { "**no**" }
+        )?;
     }
     for t in [3, 8, 16] {
         row(&mut out, &format!("combine + open (t = {t})"), get(&format!("circuit/combine_and_open/{t}"))?, None)?;
     }
     writeln!(out, "\n| record / AEAD | size | time | throughput |")?;
     writeln!(out, "|---|---|---|---|")?;
-    for (id, label) in [("record/seal", "record seal (AEAD + 2 capsules)"), ("record/open", "record open"), ("aes256gcm/seal", "AES-256-GCM seal"), ("aes256gcm/open", "AES-256-GCM open")] {
+    for (id, label) in [
+        ("record/seal", "record seal (AEAD + 2 capsules)"),
+        ("record/open", "record open"),
+        ("aes256gcm/seal", "AES-256-GCM seal"),
+        ("aes256gcm/open", "AES-256-GCM open"),
+    ] {
         for size in [1024u64, 1 << 20] {
             let ns = get(&format!("{id}/{size}"))?;
             writeln!(out, "| {label} | {} | {:.1} µs | {:.0} MB/s |", if size == 1024 { "1 KiB" } else { "1 MiB" }, ns / 1e3, size as f64 / ns * 1e3)?;

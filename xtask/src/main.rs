@@ -4,7 +4,7 @@
 //! |-------------|------|
 //! | `setup`     | installs what the build needs, idempotently: the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
 //! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
-//! | `test`      | everything CI runs: `build-sbf`, the program's host unit tests, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator) |
+//! | `test`      | everything CI runs: `rustfmt --check`, `build-sbf`, the program's host unit tests, the binaries the localnet tests run, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator with `mpc-node` processes and the CLI) |
 //! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
 //! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
@@ -48,6 +48,9 @@ fn main() -> Result<()> {
 
 /// Everything CI runs, in dependency order; stops at the first failure.
 fn test(extra: &[String]) -> Result<()> {
+    for dir in [paths::repo_root(), paths::program_dir()] {
+        run_step(paths::cargo().current_dir(&dir).args(["fmt", "--check"]), "rustfmt (rustfmt.toml)")?;
+    }
     setup::run()?;
     sbf::build()?;
     sbf::host_unit_tests()?;
@@ -63,10 +66,7 @@ fn demo(extra: &[String]) -> Result<()> {
     sbf::build()?;
     build_binaries()?;
     let mut cargo = paths::cargo();
-    cargo
-        .current_dir(paths::repo_root())
-        .args(["run", "--quiet", "-p", "medshare-tests", "--bin", "localnet-demo", "--"])
-        .args(extra);
+    cargo.current_dir(paths::repo_root()).args(["run", "--quiet", "-p", "medshare-tests", "--bin", "localnet-demo", "--"]).args(extra);
     run_step(&mut cargo, "localnet demo")
 }
 

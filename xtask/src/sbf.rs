@@ -75,13 +75,7 @@ fn idl() -> Result<()> {
 
 /// The program crate's own unit tests, natively on the stable toolchain.
 pub fn host_unit_tests() -> Result<()> {
-    run_step(
-        paths::cargo()
-            .current_dir(paths::program_dir())
-            .arg("test")
-            .env("CARGO_TARGET_DIR", program_host_target_dir()),
-        "program host unit tests",
-    )
+    run_step(paths::cargo().current_dir(paths::program_dir()).arg("test").env("CARGO_TARGET_DIR", program_host_target_dir()), "program host unit tests")
 }
 
 /// The program's host builds (unit tests, IDL) get their own target dir: its dependency

@@ -63,29 +63,20 @@ fn nightly() -> Result<()> {
     if has_src {
         return Ok(());
     }
-    run_step(
-        Command::new("rustup").args(["toolchain", "install", NIGHTLY, "--profile", "minimal", "--component", "rust-src"]),
-        "install the SBF nightly",
-    )
+    run_step(Command::new("rustup").args(["toolchain", "install", NIGHTLY, "--profile", "minimal", "--component", "rust-src"]), "install the SBF nightly")
 }
 
 /// `sbpf-linker` into the tools dir, built by the nightly whose LLVM it loads.
 fn sbpf_linker() -> Result<()> {
     let linker = paths::tools_dir().join("bin").join("sbpf-linker");
-    let installed = Command::new(&linker)
-        .arg("--version")
-        .output()
-        .map(|out| String::from_utf8_lossy(&out.stdout).contains(SBPF_LINKER_VERSION))
-        .unwrap_or(false);
+    let installed =
+        Command::new(&linker).arg("--version").output().map(|out| String::from_utf8_lossy(&out.stdout).contains(SBPF_LINKER_VERSION)).unwrap_or(false);
     if installed {
         return Ok(());
     }
     let tools = paths::tools_dir();
     run_step(
-        paths::cargo()
-            .arg(format!("+{NIGHTLY}"))
-            .args(["install", "sbpf-linker", "--version", SBPF_LINKER_VERSION, "--locked", "--root"])
-            .arg(&tools),
+        paths::cargo().arg(format!("+{NIGHTLY}")).args(["install", "sbpf-linker", "--version", SBPF_LINKER_VERSION, "--locked", "--root"]).arg(&tools),
         "install sbpf-linker (about 5 minutes)",
     )
 }
@@ -111,10 +102,7 @@ fn patched_std() -> Result<()> {
     }
     fs::create_dir_all(&dir)?;
     run_step(Command::new("cp").arg("-a").arg(&library).arg(dir.join("library")), "copy rust-src")?;
-    run_step(
-        Command::new("patch").args(["-s", "-p1", "-d"]).arg(dir.join("library/std/src/sys")).arg("-i").arg(&patch_file),
-        "patch std for os = solana",
-    )?;
+    run_step(Command::new("patch").args(["-s", "-p1", "-d"]).arg(dir.join("library/std/src/sys")).arg("-i").arg(&patch_file), "patch std for os = solana")?;
     fs::write(stamp, patch)?;
     Ok(())
 }

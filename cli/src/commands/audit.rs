@@ -48,7 +48,8 @@ pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
             })
         })
         .collect();
-    let faults: Vec<Value> = trail.faults.iter().map(|((cluster, index), faults)| json!({ "cluster": cluster.to_string(), "index": index, "faults": faults })).collect();
+    let faults: Vec<Value> =
+        trail.faults.iter().map(|((cluster, index), faults)| json!({ "cluster": cluster.to_string(), "index": index, "faults": faults })).collect();
 
     let text = render(events.len(), &records, &shares, &faults);
     let json = json!({ "events": events.len(), "records": records, "shares": shares, "faults": faults });
@@ -72,7 +73,15 @@ fn render(events: usize, records: &[Value], shares: &[Value], faults: &[Value]) 
                 (_, Some(true)) => "completed",
                 _ => "open",
             };
-            vec![text(&s["request"]), text(&s["record"]), text(&s["record_version"]), text(&s["recipient"]), text(&s["accepted"]), rejected.join(" "), status.to_owned()]
+            vec![
+                text(&s["request"]),
+                text(&s["record"]),
+                text(&s["record_version"]),
+                text(&s["recipient"]),
+                text(&s["accepted"]),
+                rejected.join(" "),
+                status.to_owned(),
+            ]
         })
         .collect();
     out.push_str(&table(&["REQUEST", "RECORD", "V", "RECIPIENT", "ACCEPTED", "REJECTED", "STATUS"], &rows));

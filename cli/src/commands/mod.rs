@@ -6,9 +6,9 @@ pub mod keys;
 pub mod records;
 pub mod shares;
 
+use crate::{Cli, output::Report, session::Session};
 use anyhow::Result;
 use clap::Subcommand;
-use crate::{Cli, output::Report, session::Session};
 
 /// `medshare` commands.
 #[derive(Subcommand, Debug)]

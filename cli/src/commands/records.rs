@@ -92,7 +92,10 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
     };
     let mut blob = None;
     if ciphertext.len() > INLINE_MAX {
-        let dir = args.blob_dir.clone().ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
+        let dir = args
+            .blob_dir
+            .clone()
+            .ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
         let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
         let path = write_blob(&dir, &digest, &ciphertext)?;
         store_args.storage = Record::BLOB;
@@ -190,7 +193,14 @@ pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
         .iter()
         .map(|(address, r)| {
             let storage = if r.storage == Record::BLOB { "blob" } else { "inline" };
-            vec![address.to_string(), r.record_id.to_string(), r.version.to_string(), storage.to_owned(), r.ciphertext_len.to_string(), r.share_count.to_string()]
+            vec![
+                address.to_string(),
+                r.record_id.to_string(),
+                r.version.to_string(),
+                storage.to_owned(),
+                r.ciphertext_len.to_string(),
+                r.share_count.to_string(),
+            ]
         })
         .collect();
     let text = format!("{} record(s) of {owner}\n{}", records.len(), table(&["RECORD", "ID", "VERSION", "STORAGE", "BYTES", "SHARES"], &rows));
@@ -249,7 +259,8 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
     let binding = record_binding(&record.owner, record.record_id, record.version);
     let plaintext = record::open(&binding, &key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))?;
     let digest = hex::encode(Sha256::digest(&plaintext));
-    let mut json = json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
+    let mut json =
+        json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
     let text = match &args.out {
         Some(path) => {
             std::fs::write(path, &plaintext).with_context(|| format!("writing {}", path.display()))?;

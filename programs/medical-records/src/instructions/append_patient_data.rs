@@ -29,10 +29,7 @@ pub fn handler(ctx: &mut Context<AppendPatientData>, version: u32, offset: u32, 
     require!(record.storage == Storage::Inline as u8, MedShareError::InvalidStorage);
     let start = offset as usize;
     let end = start + chunk.len();
-    require!(
-        offset == record.written.get() && end <= record.ciphertext_len.get() as usize && !chunk.is_empty(),
-        MedShareError::ChunkOutOfOrder
-    );
+    require!(offset == record.written.get() && end <= record.ciphertext_len.get() as usize && !chunk.is_empty(), MedShareError::ChunkOutOfOrder);
     record.inline[start..end].copy_from_slice(&chunk);
     record.written = (end as u32).into();
     Ok(())

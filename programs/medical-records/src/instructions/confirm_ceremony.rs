@@ -40,10 +40,7 @@ pub fn handler(ctx: &mut Context<ConfirmCeremony>, epoch: u64, index: u8, public
         cluster.pending_public_key = public_key;
         cluster.pending_shares[..shares.len()].copy_from_slice(&shares);
     } else {
-        require!(
-            cluster.pending_public_key == public_key && cluster.pending_shares[..shares.len()] == shares[..],
-            MedShareError::CeremonyMismatch
-        );
+        require!(cluster.pending_public_key == public_key && cluster.pending_shares[..shares.len()] == shares[..], MedShareError::CeremonyMismatch);
     }
     cluster.confirmations = (cluster.confirmations.get() | bit).into();
     emit!(CeremonyConfirmed { cluster: cluster_address, epoch, index, public_key });

@@ -22,7 +22,10 @@ pub struct RegisterUserKey {
 /// Verifies the proof of possession and stores `public_key`.
 #[inline(never)]
 pub fn handler(ctx: &mut Context<RegisterUserKey>, public_key: [u8; 32], proof: [u8; 64]) -> Result<()> {
-    use encrypted_circuits::{Error, keys::{KeyPossessionProof, verify_key_possession}};
+    use encrypted_circuits::{
+        keys::{verify_key_possession, KeyPossessionProof},
+        Error,
+    };
     let wallet = *ctx.accounts.wallet.address();
     let proof = KeyPossessionProof::from_bytes(&proof).map_err(|_| MedShareError::InvalidKeyProof)?;
     verify_key_possession(wallet.as_array(), &public_key, &proof).map_err(|e| match e {

@@ -2,7 +2,7 @@
 //! recipient who has registered an encryption key, optionally until an expiry. Emits
 //! `ShareRequested` with everything a node needs.
 
-use anchor_lang::{Discriminator, address_eq, prelude::*};
+use anchor_lang::{address_eq, prelude::*, Discriminator};
 
 use crate::{
     errors::MedShareError,

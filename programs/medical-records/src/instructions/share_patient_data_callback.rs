@@ -28,7 +28,7 @@ pub struct SharePatientDataCallback {
 /// Rejects what may not be answered with a named error; then verifies and counts.
 #[inline(never)]
 pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96]) -> Result<()> {
-    use encrypted_circuits::reencrypt::{Partial, ReencryptionProof, RequestContext, verify};
+    use encrypted_circuits::reencrypt::{verify, Partial, ReencryptionProof, RequestContext};
 
     let authority = *ctx.accounts.authority.address();
     let cluster_address = *ctx.accounts.cluster.address();

@@ -10,7 +10,7 @@ use crate::{
     errors::MedShareError,
     events::RecordStored,
     seeds,
-    state::{Cluster, ClusterStatus, MAX_INLINE_CIPHERTEXT, MAX_URI_LEN, MIN_CIPHERTEXT, Record, Storage},
+    state::{Cluster, ClusterStatus, Record, Storage, MAX_INLINE_CIPHERTEXT, MAX_URI_LEN, MIN_CIPHERTEXT},
 };
 
 /// Accounts of `store_patient_data`.
