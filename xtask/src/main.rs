@@ -2,7 +2,7 @@
 //!
 //! | command     | does |
 //! |-------------|------|
-//! | `setup`     | installs what the build needs, idempotently: the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
+//! | `setup`     | installs what the build needs, idempotently: `rustfmt`, the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
 //! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
 //! | `test`      | everything CI runs: `rustfmt --check`, `build-sbf`, the program's host unit tests, the binaries the localnet tests run, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator with `mpc-node` processes and the CLI) |
 //! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
@@ -48,10 +48,10 @@ fn main() -> Result<()> {
 
 /// Everything CI runs, in dependency order; stops at the first failure.
 fn test(extra: &[String]) -> Result<()> {
+    setup::run()?;
     for dir in [paths::repo_root(), paths::program_dir()] {
         run_step(paths::cargo().current_dir(&dir).args(["fmt", "--check"]), "rustfmt (rustfmt.toml)")?;
     }
-    setup::run()?;
     sbf::build()?;
     sbf::host_unit_tests()?;
     build_binaries()?;

@@ -10,6 +10,7 @@ use std::{fs, path::Path, process::Command};
 /// Every step; cheap when everything is present.
 pub fn run() -> Result<()> {
     debian_packages()?;
+    rustfmt()?;
     nightly()?;
     sbpf_linker()?;
     patched_std()?;
@@ -49,6 +50,15 @@ fn debian_packages() -> Result<()> {
 
 fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|out| out.stdout.trim_ascii() == b"0").unwrap_or(false)
+}
+
+/// `rustfmt` for the host toolchain (rustup's minimal profile leaves it out).
+fn rustfmt() -> Result<()> {
+    let present = paths::cargo().args(["fmt", "--version"]).output().map(|out| out.status.success()).unwrap_or(false);
+    if present {
+        return Ok(());
+    }
+    run_step(Command::new("rustup").args(["component", "add", "rustfmt"]), "rustup component add rustfmt")
 }
 
 /// The pinned nightly with `rust-src` (for `-Zbuild-std`).
