@@ -18,7 +18,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::localnet::BlockingLocalnet;
+use crate::{localnet::BlockingLocalnet, proxy::Proxy};
+
+/// The test nodes' periodic backfill.
+const DEFAULT_BACKFILL_SECONDS: u64 = 5;
 
 /// The passphrase the test nodes seal their vaults with.
 const PASSPHRASE: &str = "test-only vault passphrase";
@@ -116,6 +119,10 @@ pub struct NodeProcess {
     keypair: PathBuf,
     vault: PathBuf,
     log: PathBuf,
+    /// The websocket the node subscribes through (the validator's, or a test proxy's).
+    ws_url: String,
+    /// Seconds between its periodic backfills.
+    backfill_seconds: u64,
     child: Option<Child>,
 }
 
@@ -304,13 +311,14 @@ impl Deployment {
     fn write_node_config(&self, node: &NodeProcess, faulty: bool) {
         let fault = if faulty { "\n[fault]\nbad_proofs = true\n" } else { "" };
         let config = format!(
-            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = 5\n{fault}",
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\n{fault}",
             self.localnet.validator.rpc_url(),
-            self.localnet.validator.rpc_pubsub_url(),
+            node.ws_url,
             node.keypair.display(),
             self.cluster,
             node.vault.display(),
             node.metrics_addr,
+            node.backfill_seconds,
         );
         std::fs::write(self.node_config(node.index), config).expect("write node config");
     }
@@ -326,6 +334,8 @@ impl Deployment {
             keypair: wallet.path.clone(),
             vault: self.dir.join(format!("node-{index}-vault.json")),
             log: self.dir.join(format!("node-{index}.log")),
+            ws_url: self.localnet.validator.rpc_pubsub_url(),
+            backfill_seconds: DEFAULT_BACKFILL_SECONDS,
             child: None,
         };
         self.write_node_config(&node, false);
@@ -365,6 +375,28 @@ impl Deployment {
             .expect("spawn mpc-node");
         self.nodes[usize::from(index) - 1].child = Some(child);
         self.wait_until(&format!("node {index}'s /healthz"), Duration::from_secs(30), |d| d.health(index).is_some());
+    }
+
+    /// Restarts node `index` subscribing through a [`Proxy`] the test can cut, with its
+    /// periodic backfill an hour away (so only a reconnect's backfill can catch up).
+    pub fn proxy_websocket(&mut self, index: u8) -> Proxy {
+        let upstream = self.localnet.validator.rpc_pubsub_url().trim_start_matches("ws://").trim_end_matches('/').parse().expect("pubsub address");
+        let proxy = Proxy::start(upstream);
+        self.kill_node(index);
+        let node = &mut self.nodes[usize::from(index) - 1];
+        node.ws_url = format!("ws://{}", proxy.addr);
+        node.backfill_seconds = 3600;
+        self.start_node(index);
+        proxy
+    }
+
+    /// Restarts node `index` on the validator's websocket with the usual backfill.
+    pub fn direct_websocket(&mut self, index: u8) {
+        self.kill_node(index);
+        let node = &mut self.nodes[usize::from(index) - 1];
+        node.ws_url = self.localnet.validator.rpc_pubsub_url();
+        node.backfill_seconds = DEFAULT_BACKFILL_SECONDS;
+        self.start_node(index);
     }
 
     /// Kills node `index` at once (SIGKILL): nothing is flushed or finished.

@@ -11,6 +11,7 @@
 pub mod chain;
 pub mod deployment;
 pub mod localnet;
+pub mod proxy;
 pub mod svm;
 pub mod world;
 

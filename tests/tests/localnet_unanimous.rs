@@ -61,6 +61,21 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     restored[100] ^= 1;
     std::fs::write(&blob, &restored).unwrap();
 
+    // node 3's websocket is cut while a share is requested, so it misses the event; its
+    // periodic backfill is an hour away: the backfill after it reconnects answers the share
+    let proxy = d.proxy_websocket(3);
+    d.wait_until("node 3 subscribed through the proxy", Duration::from_secs(30), |d| d.metric(3, "medshare_node_subscriptions_total") >= 1.0);
+    proxy.cut();
+    let missed = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
+    d.wait_until("the four connected nodes answered", Duration::from_secs(60), |d| partials(d, &missed).len() == 4);
+    assert!(!partials(&d, &missed).contains(&3), "node 3 missed the event");
+    proxy.restore();
+    let caught_up = d.medshare(&doctor, &["open", &missed, "--wait", "60s", "--blob-dir", blob_dir]).expect_success().json();
+    assert_eq!(caught_up["plaintext_len"], large.len());
+    assert_eq!(partials(&d, &missed), BTreeSet::from([1, 2, 3, 4, 5]));
+    assert!(d.metric(3, "medshare_node_subscriptions_total") >= 2.0, "node 3 reconnected:\n{}", d.metrics_text(3));
+    d.direct_websocket(3);
+
     // with t = n one node down stalls the share at 4 of 5; it completes when the node returns
     d.kill_node(2);
     let stalled = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
