@@ -1,7 +1,7 @@
 //! The wallet, the connection and the helpers every command shares.
 
 use anyhow::{Context, Result, anyhow, bail};
-use encrypted_circuits::keys::{USER_KEY_MESSAGE, UserSecretKey};
+use encrypted_circuits::keys::UserSecretKey;
 use medshare_client::{Address, accounts, rpc::Connection};
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
@@ -45,8 +45,7 @@ impl Session {
     /// The wallet's MedShare encryption key: derived from its signature of a fixed message,
     /// so the keypair file is the only secret a user keeps.
     pub fn encryption_key(&self, wallet: &Keypair) -> Result<UserSecretKey> {
-        let signature: [u8; 64] = wallet.sign_message(USER_KEY_MESSAGE).into();
-        Ok(UserSecretKey::from_wallet_signature(&signature)?)
+        Ok(medshare_client::context::user_key(wallet)?)
     }
 
     /// Account bytes, or a clear error naming `what`.
@@ -90,11 +89,6 @@ pub fn address(text: &str, what: &str) -> Result<Address> {
 pub fn hex32(text: &str, what: &str) -> Result<[u8; 32]> {
     let bytes = hex::decode(text).with_context(|| format!("{what} is not hex"))?;
     bytes.try_into().map_err(|_| anyhow!("{what} must be 32 bytes"))
-}
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Fails unless `wallet` is `expected`, naming the role.

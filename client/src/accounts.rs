@@ -281,6 +281,11 @@ impl ShareRequest {
     /// `status` of a revoked request.
     pub const REVOKED: u8 = 2;
 
+    /// Whether the consent ended before `unix_time` (the program refuses partials then).
+    pub fn expired_at(&self, unix_time: i64) -> bool {
+        self.expires_at != 0 && unix_time > self.expires_at
+    }
+
     /// Whether node `index`'s partial is accepted.
     pub fn has_partial_from(&self, index: u8) -> bool {
         (1..=MAX_NODES as u8).contains(&index) && self.accepted & (1 << (index - 1)) != 0

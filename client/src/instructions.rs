@@ -115,6 +115,25 @@ pub fn store_patient_data(owner: &Address, cluster: &Address, record_id: u64, ar
     (build("store_patient_data", vec![payer(owner), readonly(cluster), writable(&record), readonly(&SYSTEM)], &(record_id, args)), record)
 }
 
+/// Ciphertext bytes per transaction when a record is written inline.
+pub const INLINE_CHUNK: usize = 600;
+
+/// An inline record version as the transactions that write it, one instruction each:
+/// `store_patient_data` with the first [`INLINE_CHUNK`] bytes of `ciphertext` (whatever
+/// `args.chunk` holds is replaced), then `append_patient_data` for the rest. Returns them
+/// and the record's address.
+pub fn store_inline(owner: &Address, cluster: &Address, record_id: u64, args: &StoreArgs, ciphertext: &[u8]) -> (Vec<Instruction>, Address) {
+    let first = ciphertext.len().min(INLINE_CHUNK);
+    let args = StoreArgs { chunk: ciphertext[..first].to_vec(), ..args.clone() };
+    let (store, record) = store_patient_data(owner, cluster, record_id, &args);
+    let mut instructions = vec![store];
+    for offset in (first..ciphertext.len()).step_by(INLINE_CHUNK) {
+        let end = (offset + INLINE_CHUNK).min(ciphertext.len());
+        instructions.push(append_patient_data(owner, &record, args.version, offset as u32, &ciphertext[offset..end]));
+    }
+    (instructions, record)
+}
+
 /// `append_patient_data`: the next inline chunk.
 pub fn append_patient_data(owner: &Address, record: &Address, version: u32, offset: u32, chunk: &[u8]) -> Instruction {
     build("append_patient_data", vec![signer(owner), writable(record)], &(version, offset, chunk.to_vec()))

@@ -34,3 +34,8 @@ pub fn discriminator(namespace: &str, name: &str) -> [u8; 8] {
     out.copy_from_slice(&digest[..8]);
     out
 }
+
+/// Seconds since the Unix epoch on this machine's clock (expiries are Unix times).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}

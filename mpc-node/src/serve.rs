@@ -269,7 +269,7 @@ impl Server {
         if request.has_partial_from(self.index) {
             return Ok(Answer::Skipped("this node's partial is already in"));
         }
-        if request.expires_at != 0 && unix_now() > request.expires_at {
+        if request.expired_at(medshare_client::unix_now()) {
             return Ok(Answer::Skipped("expired"));
         }
         if request.epoch != self.epoch {
@@ -321,10 +321,6 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 #[cfg(test)]

@@ -5,10 +5,9 @@
 
 use encrypted_circuits::{
     ceremony::{CeremonyOutput, CeremonyParams, Participant, TransportSecret},
-    keys::{USER_KEY_MESSAGE, UserSecretKey},
+    keys::UserSecretKey,
     record::{self, Capsule, RecordBinding},
     reencrypt::Partial,
-    threshold,
 };
 use medshare_client::{Address, accounts, events::Event, instructions as ix, pda};
 use solana_instruction::Instruction;
@@ -283,25 +282,18 @@ impl<C: Chain> World<C> {
     /// A funded wallet with its derived key, not registered.
     pub fn unregistered_user(&mut self) -> User {
         let wallet = self.funded_wallet(10);
-        let signature: [u8; 64] = wallet.sign_message(USER_KEY_MESSAGE).into();
-        User { key: UserSecretKey::from_wallet_signature(&signature).expect("derived key"), wallet }
+        User { key: medshare_client::context::user_key(&wallet).expect("derived key"), wallet }
     }
 
     /// Seals `plaintext` as `version` of the record and stores it inline (first chunk with
     /// the store, the rest appended), returning the record's address.
     pub fn store(&mut self, owner: &User, record_id: u64, version: u32, plaintext: &[u8]) -> Address {
         let args = self.sealed_args(owner, record_id, version, plaintext);
-        let sealed_len = args.ciphertext_len as usize;
-        let ciphertext = args.chunk.clone();
-        let first = sealed_len.min(600);
-        let args = ix::StoreArgs { chunk: ciphertext[..first].to_vec(), ..args };
         let wallet = owner.wallet.insecure_clone();
-        let (store, record) = ix::store_patient_data(&wallet.pubkey(), &self.cluster, record_id, &args);
-        self.ok("store_patient_data", &wallet, &[], &[store]);
-        for offset in (first..sealed_len).step_by(600) {
-            let end = (offset + 600).min(sealed_len);
-            let append = ix::append_patient_data(&wallet.pubkey(), &record, version, offset as u32, &ciphertext[offset..end]);
-            self.ok("append_patient_data", &wallet, &[], &[append]);
+        let (instructions, record) = ix::store_inline(&wallet.pubkey(), &self.cluster, record_id, &args, &args.chunk);
+        for (i, instruction) in instructions.into_iter().enumerate() {
+            let name = if i == 0 { "store_patient_data" } else { "append_patient_data" };
+            self.ok(name, &wallet, &[], &[instruction]);
         }
         record
     }
@@ -369,18 +361,7 @@ impl<C: Chain> World<C> {
     pub fn open_as_recipient(&self, recipient: &User, request: &Address, owner: &User, record_id: u64) -> Result<Vec<u8>, encrypted_circuits::Error> {
         let on_chain = self.request(request);
         let record = self.record(&pda::record(&owner.wallet.pubkey(), record_id));
-        let partials: Vec<Partial> = on_chain
-            .partials
-            .iter()
-            .map(|(index, a, e)| Partial {
-                index: u16::from(*index),
-                a: *a,
-                e: *e,
-                proof: encrypted_circuits::reencrypt::ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] },
-            })
-            .collect();
-        let capsule = Capsule::from_bytes(&on_chain.capsule)?;
-        let combined = threshold::combine(&capsule, &partials, usize::from(on_chain.threshold))?;
+        let combined = medshare_client::context::combine_accepted(&on_chain)?;
         let binding = binding(owner, record_id, on_chain.record_version);
         record::open(&binding, &combined.open(&recipient.key)?, &record.inline)
     }

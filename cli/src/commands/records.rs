@@ -4,8 +4,6 @@ use anyhow::{Context, Result, anyhow, bail};
 use encrypted_circuits::{
     keys::PublicKey,
     record::{self, Capsule},
-    reencrypt::{Partial, ReencryptionProof},
-    threshold,
 };
 use medshare_client::{Address, accounts::Record, accounts::ShareRequest, context::record_binding, instructions as ix, pda};
 use serde_json::json;
@@ -20,8 +18,6 @@ use crate::{
 
 /// The most ciphertext a record account holds inline.
 const INLINE_MAX: usize = 2048;
-/// Ciphertext bytes per transaction when writing inline.
-const CHUNK: usize = 600;
 /// Blob URIs name the content: `blob://sha256/<hex>`.
 const BLOB_URI_PREFIX: &str = "blob://sha256/";
 
@@ -102,23 +98,20 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
         store_args.digest = digest;
         store_args.uri = format!("{BLOB_URI_PREFIX}{}", hex::encode(digest)).into_bytes();
         blob = Some(path);
-    } else {
-        store_args.chunk = ciphertext[..ciphertext.len().min(CHUNK)].to_vec();
     }
 
-    let (instruction, _) = ix::store_patient_data(&owner, &cluster_address, record_id, &store_args);
+    let instructions = match blob {
+        Some(_) => vec![ix::store_patient_data(&owner, &cluster_address, record_id, &store_args).0],
+        None => ix::store_inline(&owner, &cluster_address, record_id, &store_args, &ciphertext).0,
+    };
     let progress = progress_bar(ciphertext.len() as u64, "writing the record on chain");
-    let mut signature = session.connection.send(&wallet, &[], &[instruction]).await?;
-    if blob.is_none() {
-        progress.set_position(store_args.chunk.len() as u64);
-        for offset in (CHUNK..ciphertext.len()).step_by(CHUNK) {
-            let end = (offset + CHUNK).min(ciphertext.len());
-            let append = ix::append_patient_data(&owner, &address, version, offset as u32, &ciphertext[offset..end]);
-            signature = session.connection.send(&wallet, &[], &[append]).await?;
-            progress.set_position(end as u64);
-        }
+    let mut signature = None;
+    for (i, instruction) in instructions.into_iter().enumerate() {
+        signature = Some(session.connection.send(&wallet, &[], &[instruction]).await?);
+        progress.set_position(((i + 1) * ix::INLINE_CHUNK).min(ciphertext.len()) as u64);
     }
     progress.finish_and_clear();
+    let signature = signature.expect("at least the store instruction");
 
     let storage = if blob.is_some() { "blob" } else { "inline" };
     let json = json!({
@@ -240,14 +233,7 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         if record.version != request.record_version {
             bail!("the record is at version {} now; this share was for version {}, whose ciphertext is gone", record.version, request.record_version);
         }
-        let partials: Vec<Partial> = request
-            .partials
-            .iter()
-            .map(|(index, a, e)| Partial { index: u16::from(*index), a: *a, e: *e, proof: ReencryptionProof { c: [0; 32], z_s: [0; 32], z_r: [0; 32] } })
-            .collect();
-        let capsule = Capsule::from_bytes(&request.capsule)?;
-        // the program verified every partial's proof before storing it
-        let combined = threshold::combine(&capsule, &partials, usize::from(request.threshold))?;
+        let combined = medshare_client::context::combine_accepted(&request)?;
         (request.record, record, combined.open(&key)?, "recipient")
     } else {
         bail!("{address} is neither a record nor a share request");
@@ -287,7 +273,7 @@ async fn wait_for_completion(session: &Session, address: &Address, wait: Duratio
         match request.status {
             ShareRequest::COMPLETED => return Ok(request),
             ShareRequest::REVOKED => bail!("share request {address} was revoked by the owner"),
-            _ if request.expires_at != 0 && session::unix_now() > request.expires_at => bail!("share request {address} expired before it completed"),
+            _ if request.expired_at(medshare_client::unix_now()) => bail!("share request {address} expired before it completed"),
             _ if std::time::Instant::now() >= deadline => {
                 bail!("share request {address} is pending: {} of {} partials in (try --wait 30s)", request.accepted_count, request.threshold)
             }

@@ -35,7 +35,7 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
     let record = session.record(&record_address).await?;
     session::require_signer(&wallet, &record.owner, "record owner")?;
     let expires_at = match (args.expires_in, args.expires_at) {
-        (Some(duration), _) => session::unix_now() + duration.as_secs() as i64,
+        (Some(duration), _) => medshare_client::unix_now() + duration.as_secs() as i64,
         (None, Some(at)) => at,
         (None, None) => 0,
     };
@@ -68,7 +68,7 @@ pub fn status_name(request: &ShareRequest) -> &'static str {
     match request.status {
         ShareRequest::COMPLETED => "completed",
         ShareRequest::REVOKED => "revoked",
-        _ if request.expires_at != 0 && session::unix_now() > request.expires_at => "expired",
+        _ if request.expired_at(medshare_client::unix_now()) => "expired",
         _ => "pending",
     }
 }
