@@ -16,6 +16,9 @@ use encrypted_circuits::{
 };
 use rand::{SeedableRng, rngs::StdRng};
 
+/// The cluster account the test capsules are labelled with.
+const CLUSTER: [u8; 32] = [0xc1; 32];
+
 fn binding() -> RecordBinding {
     RecordBinding { program_id: [1; 32], owner: [2; 32], record_id: 3, version: 1, address: [4; 32] }
 }
@@ -34,7 +37,7 @@ fn benches(c: &mut Criterion) {
         let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [5; 32], epoch: 0, size: t, threshold: t }).unwrap();
         let recipient = UserSecretKey::random(&mut rng);
         let owner = UserSecretKey::random(&mut rng);
-        let sealed = record::seal(&mut rng, &binding(), b"{}", &nodes[0].cluster_key, &owner.public_key());
+        let sealed = record::seal(&mut rng, &binding(), &CLUSTER, b"{}", &nodes[0].cluster_key, &owner.public_key());
         let partials: Vec<_> =
             nodes.iter().map(|n| n.share.reencrypt(&mut rng, &context(), &sealed.cluster_capsule, &recipient.public_key()).unwrap()).collect();
         if t == 3 {
@@ -67,8 +70,8 @@ fn benches(c: &mut Criterion) {
         let mut group = c.benchmark_group("record");
         group.throughput(Throughput::Bytes(size as u64));
         group
-            .bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| b.iter(|| record::seal(&mut rng, &binding(), p, &cluster, &owner.public_key())));
-        let sealed = record::seal(&mut rng, &binding(), &payload, &cluster, &owner.public_key());
+            .bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| b.iter(|| record::seal(&mut rng, &binding(), &CLUSTER, p, &cluster, &owner.public_key())));
+        let sealed = record::seal(&mut rng, &binding(), &CLUSTER, &payload, &cluster, &owner.public_key());
         let m = sealed.owner_capsule.open(&owner).unwrap();
         group.bench_with_input(BenchmarkId::new("open", size), &sealed, |b, s| b.iter(|| record::open(&binding(), &m, &s.ciphertext).unwrap()));
         group.finish();

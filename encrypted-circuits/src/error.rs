@@ -35,6 +35,9 @@ pub enum Error {
     InvalidProof,
     /// A proof of possession of a user key that does not verify.
     InvalidKeyPossessionProof,
+    /// A cluster capsule whose proof does not verify for its label: copied, re-randomised,
+    /// moved to another record, version, owner, cluster or key, or tampered.
+    InvalidCapsuleProof,
     /// AES-256-GCM rejected the ciphertext: wrong key, tampered data or wrong binding (AAD).
     DecryptionFailed,
     /// A key-ceremony dealing that is malformed or inconsistent with its dealer's commitments.
@@ -60,6 +63,7 @@ impl fmt::Display for Error {
             Error::NotEnoughPartials { needed, got } => write!(f, "{needed} partials are needed, got {got}"),
             Error::InvalidProof => f.write_str("the re-encryption proof does not verify"),
             Error::InvalidKeyPossessionProof => f.write_str("the proof of possession of the key does not verify"),
+            Error::InvalidCapsuleProof => f.write_str("the capsule's proof does not verify for this record: it was copied, re-randomised or tampered with"),
             Error::DecryptionFailed => f.write_str("decryption failed: wrong key, tampered data or wrong record binding"),
             Error::BadDealing { dealer } => write!(f, "node {dealer} dealt an invalid key-ceremony share"),
             Error::Ceremony(why) => write!(f, "key ceremony failed: {why}"),

@@ -60,6 +60,21 @@ pub fn negate(scalar: &[u8; 32]) -> [u8; 32] {
     out
 }
 
+/// Checks that 32 bytes encode a 128-bit Fiat–Shamir challenge (a little-endian integer
+/// below `2^128`: its upper 16 bytes are zero; see [`crate::hash::challenge_128`]).
+pub fn canonical_challenge(bytes: &[u8; 32], what: &'static str) -> Result<[u8; 32]> {
+    if bytes[16..] == [0u8; 16] { Ok(*bytes) } else { Err(Error::InvalidScalar(what)) }
+}
+
+/// `(ℓ + 1) / 2`, the inverse of 2 mod ℓ, little-endian: a constant instead of an inversion
+/// on every call.
+const HALF: [u8; 32] = [247, 233, 122, 46, 141, 49, 9, 44, 107, 206, 123, 81, 239, 124, 111, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8];
+
+/// `1/2 mod ℓ` (batched encodings compute `2·(P/2)`).
+pub fn half() -> Scalar {
+    Scalar::from_bytes_mod_order(HALF)
+}
+
 /// Decodes a scalar that must be canonical (`< ℓ`).
 pub fn canonical_scalar(bytes: &[u8; 32], what: &'static str) -> Result<Scalar> {
     if !below_ell(bytes) {
@@ -98,7 +113,7 @@ mod backend {
     /// `Σ scalars[j]·points[j]` for each of several sums, encoded. Computed as
     /// `2·Σ (scalars[j]/2)·points[j]` so that all results share one batched inversion.
     pub fn combinations(sums: &[(&[[u8; 32]], &[&Element])]) -> Result<Vec<[u8; 32]>> {
-        let half = Scalar::from(2u64).invert();
+        let half = half();
         let mut halves: Vec<RistrettoPoint> = Vec::with_capacity(sums.len());
         for (scalars, points) in sums {
             let scalars = scalars
@@ -182,6 +197,21 @@ mod tests {
         let theirs =
             multiscalar_multiply_ristretto(&[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())], &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)]).unwrap();
         assert_eq!(ours, theirs.0);
+    }
+
+    #[test]
+    fn half_is_the_inverse_of_two() {
+        assert_eq!(half(), Scalar::from(2u64).invert());
+        assert_eq!(half().to_bytes(), HALF);
+    }
+
+    #[test]
+    fn challenges_are_below_two_to_the_128() {
+        let mut c = [0xffu8; 32];
+        c[16..].fill(0);
+        assert!(canonical_challenge(&c, "c").is_ok());
+        c[16] = 1;
+        assert_eq!(canonical_challenge(&c, "c").unwrap_err(), Error::InvalidScalar("c"));
     }
 
     #[test]

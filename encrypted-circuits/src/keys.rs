@@ -5,11 +5,11 @@
 use crate::{
     error::{Error, Result},
     group::{self, IDENTITY, canonical_scalar_bytes, element, negate},
-    hash::{DST_KEY_POSSESSION, hash_to_scalar},
+    hash::{DST_KEY_POSSESSION, challenge_128},
 };
 
 /// A proof of possession `(R = k·G, z = k + e·x)` of the secret of a user key `P = x·G`,
-/// with `e = H("medshare/v1/key-pop", wallet, P, R)`: 64 bytes `R ‖ z`.
+/// with the 128-bit challenge `e = H128("medshare/v1/key-pop", wallet, P, R)`: 64 bytes `R ‖ z`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyPossessionProof {
     /// The commitment `R`.
@@ -50,8 +50,8 @@ pub fn verify_key_possession(wallet: &[u8; 32], public_key: &[u8; 32], proof: &K
     }
     let z = canonical_scalar_bytes(&proof.z, "proof response z")?;
     let point = element(public_key, "user public key")?;
-    let e = hash_to_scalar(DST_KEY_POSSESSION, &[wallet, public_key, &proof.r]);
-    let r = group::combinations(&[(&[z, negate(&e.to_bytes())], &[&group::basepoint(), &point])])?;
+    let e = challenge_128(DST_KEY_POSSESSION, &[wallet, public_key, &proof.r]);
+    let r = group::combinations(&[(&[z, negate(&e)], &[&group::basepoint(), &point])])?;
     if r[0] == proof.r { Ok(()) } else { Err(Error::InvalidKeyPossessionProof) }
 }
 
@@ -61,7 +61,10 @@ pub use secret::*;
 #[cfg(feature = "std")]
 mod secret {
     use super::*;
-    use crate::{group::canonical_scalar, hash::DST_USER_KEY};
+    use crate::{
+        group::canonical_scalar,
+        hash::{DST_USER_KEY, hash_to_scalar},
+    };
     use curve25519_dalek::{
         Scalar,
         constants::RISTRETTO_BASEPOINT_TABLE,
@@ -161,10 +164,16 @@ mod secret {
         /// to register the same key under another wallet).
         pub fn prove_possession(&self, rng: &mut impl CryptoRngCore, wallet: &[u8; 32]) -> KeyPossessionProof {
             let mut k = Scalar::random(rng);
-            let r = (&k * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
-            let e = hash_to_scalar(DST_KEY_POSSESSION, &[wallet, &self.public_key().to_bytes(), &r]);
-            let z = k + e * self.0;
+            let proof = self.prove_possession_with(&k, wallet);
             k.zeroize();
+            proof
+        }
+
+        /// [`UserSecretKey::prove_possession`] with a given nonce `k` (test vectors).
+        pub(crate) fn prove_possession_with(&self, k: &Scalar, wallet: &[u8; 32]) -> KeyPossessionProof {
+            let r = (k * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
+            let e = Scalar::from_bytes_mod_order(challenge_128(DST_KEY_POSSESSION, &[wallet, &self.public_key().to_bytes(), &r]));
+            let z = k + e * self.0;
             KeyPossessionProof { r, z: z.to_bytes() }
         }
     }

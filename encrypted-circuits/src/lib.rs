@@ -64,7 +64,7 @@
 //! let patient = UserSecretKey::random(&mut rng);
 //! let doctor = UserSecretKey::random(&mut rng);
 //! let binding = RecordBinding { program_id: [2; 32], owner: [3; 32], record_id: 1, version: 1, address: [4; 32] };
-//! let sealed = record::seal(&mut rng, &binding, b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
+//! let sealed = record::seal(&mut rng, &binding, &[1; 32], b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
 //!
 //! // Nodes 1 and 3 answer the share request; anyone can check their proofs.
 //! let context = RequestContext { program_id: [2; 32], cluster: [1; 32], request: [5; 32], epoch: 0 };
@@ -97,6 +97,7 @@
 
 extern crate alloc;
 
+pub mod capsule;
 pub mod error;
 pub mod group;
 pub mod hash;

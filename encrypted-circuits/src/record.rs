@@ -5,6 +5,7 @@
 
 use crate::{
     aead,
+    capsule::{self, CapsuleLabel, CapsuleProof},
     error::{Error, Result},
     group::IDENTITY,
     keys::{PublicKey, UserSecretKey},
@@ -38,6 +39,18 @@ pub struct RecordBinding {
 }
 
 impl RecordBinding {
+    /// The label of this version's capsule to `cluster_key`, the key of cluster `cluster`.
+    pub fn capsule_label(&self, cluster: &[u8; 32], cluster_key: &PublicKey) -> CapsuleLabel {
+        CapsuleLabel {
+            program_id: self.program_id,
+            cluster: *cluster,
+            cluster_key: cluster_key.to_bytes(),
+            owner: self.owner,
+            record: self.address,
+            version: self.version,
+        }
+    }
+
     /// `program id ‖ owner ‖ u64le(record id) ‖ u32le(version)`.
     pub fn aad(&self) -> [u8; 76] {
         let mut out = [0u8; 76];
@@ -110,13 +123,40 @@ impl Capsule {
     /// Encoded length.
     pub const LEN: usize = 64;
 
-    /// Encapsulates `m` to `to` with fresh randomness.
+    /// Encapsulates `m` to `to` with fresh randomness (the owner's capsule).
     pub fn seal(rng: &mut impl CryptoRngCore, m: &RecordKeyPoint, to: &PublicKey) -> Capsule {
         let mut k = Scalar::random(rng);
-        let c1 = (&k * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
-        let c2 = (m.0 + to.point * k).compress().to_bytes();
+        let capsule = Self::seal_with(&k, m, to);
         k.zeroize();
+        capsule
+    }
+
+    /// `(k·G, M + k·P)` for a given `k` (test vectors).
+    pub(crate) fn seal_with(k: &Scalar, m: &RecordKeyPoint, to: &PublicKey) -> Capsule {
+        let c1 = (k * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
+        let c2 = (m.0 + to.point * k).compress().to_bytes();
         Capsule { c1, c2 }
+    }
+
+    /// Encapsulates `m` to the cluster key `to` for `label`, with the proof of knowledge of
+    /// the randomness that binds the capsule to its label ([`crate::capsule`]).
+    /// `label.cluster_key` must be `to`'s encoding (use [`RecordBinding::capsule_label`]).
+    pub fn seal_labelled(rng: &mut impl CryptoRngCore, m: &RecordKeyPoint, to: &PublicKey, label: &CapsuleLabel) -> (Capsule, CapsuleProof) {
+        let (mut k, mut w) = (Scalar::random(rng), Scalar::random(rng));
+        let sealed = Self::seal_labelled_with(&k, &w, m, to, label);
+        k.zeroize();
+        w.zeroize();
+        sealed
+    }
+
+    /// [`Capsule::seal_labelled`] with given randomness `k` and proof nonce `w` (test vectors).
+    pub(crate) fn seal_labelled_with(k: &Scalar, w: &Scalar, m: &RecordKeyPoint, to: &PublicKey, label: &CapsuleLabel) -> (Capsule, CapsuleProof) {
+        debug_assert_eq!(label.cluster_key, to.to_bytes(), "the label names the key the capsule is sealed to");
+        let capsule = Self::seal_with(k, m, to);
+        let commitment = (w * RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
+        let c = capsule::challenge(label, &capsule.c1, &capsule.c2, &commitment);
+        let z = w + Scalar::from_bytes_mod_order(c) * k;
+        (capsule, CapsuleProof { c, z: z.to_bytes() })
     }
 
     /// `M = C2 − x·C1`, for the holder of the key the capsule was sealed to.
@@ -174,29 +214,28 @@ pub struct SealedRecord {
     pub ciphertext: Vec<u8>,
     /// `M` to the cluster key `PK` (what nodes re-encrypt for recipients).
     pub cluster_capsule: Capsule,
+    /// The cluster capsule's proof for its label (program, cluster, `PK`, owner, record, version).
+    pub capsule_proof: CapsuleProof,
     /// `M` to the owner's key `P` (so the owner never depends on the cluster).
     pub owner_capsule: Capsule,
 }
 
-/// Seals `plaintext` at `binding` under a fresh record key point (one key seals exactly one
-/// payload: every update or re-key calls this again with the new version).
-pub fn seal(rng: &mut impl CryptoRngCore, binding: &RecordBinding, plaintext: &[u8], cluster_key: &PublicKey, owner_key: &PublicKey) -> SealedRecord {
-    let m = RecordKeyPoint::random(rng);
-    seal_with(rng, binding, plaintext, &m, cluster_key, owner_key)
-}
-
-/// [`seal`] with a given key point (test vectors).
-pub(crate) fn seal_with(
+/// Seals `plaintext` at `binding` under a fresh record key point, with its cluster capsule to
+/// `cluster_key` (the key of cluster `cluster`) labelled for this record version (one key
+/// seals exactly one payload: every update or re-key calls this again with the new version).
+pub fn seal(
     rng: &mut impl CryptoRngCore,
     binding: &RecordBinding,
+    cluster: &[u8; 32],
     plaintext: &[u8],
-    m: &RecordKeyPoint,
     cluster_key: &PublicKey,
     owner_key: &PublicKey,
 ) -> SealedRecord {
+    let m = RecordKeyPoint::random(rng);
     let key = m.record_key(&binding.address);
     let ciphertext = aead::seal(rng, &key, &binding.aad(), plaintext);
-    SealedRecord { ciphertext, cluster_capsule: Capsule::seal(rng, m, cluster_key), owner_capsule: Capsule::seal(rng, m, owner_key) }
+    let (cluster_capsule, capsule_proof) = Capsule::seal_labelled(rng, &m, cluster_key, &binding.capsule_label(cluster, cluster_key));
+    SealedRecord { ciphertext, cluster_capsule, capsule_proof, owner_capsule: Capsule::seal(rng, &m, owner_key) }
 }
 
 /// Opens a record's ciphertext with its key point; a wrong key, a tampered byte or a

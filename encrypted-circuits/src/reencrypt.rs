@@ -10,8 +10,8 @@
 
 use crate::{
     error::{Error, Result},
-    group::{self, canonical_scalar_bytes, element, negate},
-    hash::{DST_REENCRYPTION_PROOF, hash_to_scalar},
+    group::{self, IDENTITY, canonical_challenge, canonical_scalar_bytes, element, negate},
+    hash::{DST_REENCRYPTION_PROOF, challenge_128},
 };
 
 /// Everything a proof is bound to, so that a partial cannot be replayed into another
@@ -43,10 +43,11 @@ impl RequestContext {
     }
 }
 
-/// A proof `(c, z_s, z_r)`: 96 bytes, scalars 32-byte little-endian.
+/// A proof `(c, z_s, z_r)`: 96 bytes, scalars 32-byte little-endian; `c` is a 128-bit
+/// challenge (its upper 16 bytes are zero).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReencryptionProof {
-    /// The challenge `c`.
+    /// The challenge `c` (`< 2^128`).
     pub c: [u8; 32],
     /// `z_s = k_s + c·s_i`.
     pub z_s: [u8; 32],
@@ -123,7 +124,7 @@ impl Partial {
     }
 }
 
-/// The Fiat–Shamir challenge `c = H("medshare/v1/reenc-proof", ctx, i, S_i, C1, P_R, A_i, E_i, T1, T2, T3)`.
+/// The Fiat–Shamir challenge `c = H128("medshare/v1/reenc-proof", ctx, u16le(i), S_i, C1, P_R, A_i, E_i, T1, T2, T3)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn challenge(
     context: &RequestContext,
@@ -134,10 +135,10 @@ pub(crate) fn challenge(
     a: &[u8; 32],
     e: &[u8; 32],
     commitments: [&[u8; 32]; 3],
-) -> curve25519_dalek::Scalar {
+) -> [u8; 32] {
     let ctx = context.to_bytes();
     let index = index.to_le_bytes();
-    hash_to_scalar(DST_REENCRYPTION_PROOF, &[&ctx, &index, verification_share, c1, recipient, a, e, commitments[0], commitments[1], commitments[2]])
+    challenge_128(DST_REENCRYPTION_PROOF, &[&ctx, &index, verification_share, c1, recipient, a, e, commitments[0], commitments[1], commitments[2]])
 }
 
 /// Verifies node `partial.index`'s partial against its verification share `S_i`, the
@@ -145,12 +146,11 @@ pub(crate) fn challenge(
 ///
 /// Recomputes `T1 = z_s·G − c·S_i`, `T2 = z_r·G − c·A_i`, `T3 = z_s·C1 + z_r·P_R − c·E_i`
 /// (three multiscalar multiplications) and compares the challenge. All scalars must be
-/// canonical and all points valid canonical encodings.
+/// canonical, `c` below `2^128`, all points valid canonical encodings, and `A_i`, `E_i` not
+/// the identity.
 pub fn verify(context: &RequestContext, verification_share: &[u8; 32], c1: &[u8; 32], recipient: &[u8; 32], partial: &Partial) -> Result<()> {
-    if partial.index == 0 {
-        return Err(Error::InvalidIndex(0));
-    }
-    let c = canonical_scalar_bytes(&partial.proof.c, "proof challenge c")?;
+    check_partial_shape(partial)?;
+    let c = canonical_challenge(&partial.proof.c, "proof challenge c")?;
     let z_s = canonical_scalar_bytes(&partial.proof.z_s, "proof response z_s")?;
     let z_r = canonical_scalar_bytes(&partial.proof.z_r, "proof response z_r")?;
     let minus_c = negate(&c);
@@ -162,7 +162,23 @@ pub fn verify(context: &RequestContext, verification_share: &[u8; 32], c1: &[u8;
     let g = group::basepoint();
     let t = group::combinations(&[(&[z_s, minus_c], &[&g, &share]), (&[z_r, minus_c], &[&g, &a]), (&[z_s, z_r, minus_c], &[&c1_point, &recipient_point, &e])])?;
     let expected = challenge(context, partial.index, verification_share, c1, recipient, &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
-    if expected.to_bytes() == c { Ok(()) } else { Err(Error::InvalidProof) }
+    if expected == c { Ok(()) } else { Err(Error::InvalidProof) }
+}
+
+/// What every partial must satisfy before any curve operation: a non-zero index, and `A_i`,
+/// `E_i` other than the identity (an identity `A_i` would make `E_i = s_i·C1` and hand the
+/// recipient's side nothing to hide it).
+pub(crate) fn check_partial_shape(partial: &Partial) -> Result<()> {
+    if partial.index == 0 {
+        return Err(Error::InvalidIndex(0));
+    }
+    if partial.a == IDENTITY {
+        return Err(Error::IdentityPoint("partial A_i"));
+    }
+    if partial.e == IDENTITY {
+        return Err(Error::IdentityPoint("partial E_i"));
+    }
+    Ok(())
 }
 
 #[cfg(feature = "std")]
@@ -176,6 +192,24 @@ impl crate::keys::KeyShare {
         capsule: &crate::record::Capsule,
         recipient: &crate::keys::PublicKey,
     ) -> Result<Partial> {
+        use zeroize::Zeroize;
+        // Draw the halves r', k_s', k_r' of r, k_s, k_r (uniform, so r = 2r' etc. are too).
+        let mut halves = [(); 3].map(|_| curve25519_dalek::Scalar::random(rng));
+        let partial = self.reencrypt_from_halves(context, capsule, recipient, &halves);
+        halves.iter_mut().for_each(Zeroize::zeroize);
+        partial
+    }
+
+    /// [`KeyShare::reencrypt`] with the nonces given as their halves `[r/2, k_s/2, k_r/2]`
+    /// (test vectors publish `r`, `k_s`, `k_r`). Halving `s_i` too lets all five published
+    /// points come out of one batched encoding.
+    pub(crate) fn reencrypt_from_halves(
+        &self,
+        context: &RequestContext,
+        capsule: &crate::record::Capsule,
+        recipient: &crate::keys::PublicKey,
+        halves: &[curve25519_dalek::Scalar; 3],
+    ) -> Result<Partial> {
         use curve25519_dalek::{
             Scalar,
             constants::RISTRETTO_BASEPOINT_TABLE as G,
@@ -185,26 +219,23 @@ impl crate::keys::KeyShare {
         use zeroize::Zeroize;
 
         let c1 = CompressedRistretto(capsule.c1).decompress().ok_or(Error::InvalidPoint("capsule C1"))?;
-        // Draw the halves r', k_s', k_r' of r, k_s, k_r (uniform, so r = 2r' etc. are too) and
-        // halve s_i, so that all five published points come out of one batched encoding.
-        let mut r_half = Scalar::random(rng);
-        let mut k_s_half = Scalar::random(rng);
-        let mut k_r_half = Scalar::random(rng);
-        let mut s_half = self.secret * Scalar::from(2u64).invert();
-        let halves = [
-            &r_half * G,
-            RistrettoPoint::multiscalar_mul([s_half, r_half], [c1, recipient.point]),
-            &k_s_half * G,
-            &k_r_half * G,
-            RistrettoPoint::multiscalar_mul([k_s_half, k_r_half], [c1, recipient.point]),
+        let [r_half, k_s_half, k_r_half] = halves;
+        let mut s_half = self.secret * crate::group::half();
+        let points = [
+            r_half * G,
+            RistrettoPoint::multiscalar_mul([s_half, *r_half], [c1, recipient.point]),
+            k_s_half * G,
+            k_r_half * G,
+            RistrettoPoint::multiscalar_mul([*k_s_half, *k_r_half], [c1, recipient.point]),
         ];
-        let encoded = RistrettoPoint::double_and_compress_batch(&halves);
+        let encoded = RistrettoPoint::double_and_compress_batch(&points);
         let [a, e, t1, t2, t3] = [0, 1, 2, 3, 4].map(|i| encoded[i].to_bytes());
         let two = Scalar::from(2u64);
         let (mut r, mut k_s, mut k_r) = (two * r_half, two * k_s_half, two * k_r_half);
-        let c = challenge(context, self.index, &self.verification_share.to_bytes(), &capsule.c1, &recipient.to_bytes(), &a, &e, [&t1, &t2, &t3]);
-        let proof = ReencryptionProof { c: c.to_bytes(), z_s: (k_s + c * self.secret).to_bytes(), z_r: (k_r + c * r).to_bytes() };
-        for secret in [&mut r, &mut k_s, &mut k_r, &mut r_half, &mut k_s_half, &mut k_r_half, &mut s_half] {
+        let c_bytes = challenge(context, self.index, &self.verification_share.to_bytes(), &capsule.c1, &recipient.to_bytes(), &a, &e, [&t1, &t2, &t3]);
+        let c = Scalar::from_bytes_mod_order(c_bytes);
+        let proof = ReencryptionProof { c: c_bytes, z_s: (k_s + c * self.secret).to_bytes(), z_r: (k_r + c * r).to_bytes() };
+        for secret in [&mut r, &mut k_s, &mut k_r, &mut s_half] {
             secret.zeroize();
         }
         Ok(Partial { index: self.index, a, e, proof })

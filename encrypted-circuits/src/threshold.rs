@@ -77,7 +77,7 @@ pub fn verify_request_partials(
     use curve25519_dalek::{ristretto::VartimeRistrettoPrecomputation, traits::VartimePrecomputedMultiscalarMul};
     let c1 = CompressedRistretto(*capsule_c1).decompress().ok_or(Error::InvalidPoint("capsule C1"))?;
     let request_points = VartimeRistrettoPrecomputation::new([c1, recipient.point]);
-    let half = Scalar::from(2u64).invert();
+    let half = crate::group::half();
 
     // decode and recompute T1, T2, T3 (halved, for the batched encoding) per partial
     let mut outcomes: Vec<Result<()>> = Vec::with_capacity(partials.len());
@@ -85,10 +85,8 @@ pub fn verify_request_partials(
     let mut checked: Vec<(usize, Scalar)> = Vec::with_capacity(partials.len());
     for (position, (share, partial)) in partials.iter().enumerate() {
         let decoded = (|| {
-            if partial.index == 0 {
-                return Err(Error::InvalidIndex(0));
-            }
-            let c = canonical_scalar(&partial.proof.c, "proof challenge c")?;
+            crate::reencrypt::check_partial_shape(partial)?;
+            let c = canonical_scalar(&crate::group::canonical_challenge(&partial.proof.c, "proof challenge c")?, "proof challenge c")?;
             let z_s = canonical_scalar(&partial.proof.z_s, "proof response z_s")?;
             let z_r = canonical_scalar(&partial.proof.z_r, "proof response z_r")?;
             let a = CompressedRistretto(partial.a).decompress().ok_or(Error::InvalidPoint("partial A_i"))?;
@@ -112,7 +110,7 @@ pub fn verify_request_partials(
         let (share, partial) = &partials[position];
         let t = [commitments[3 * k].to_bytes(), commitments[3 * k + 1].to_bytes(), commitments[3 * k + 2].to_bytes()];
         let expected = challenge(context, partial.index, &share.to_bytes(), capsule_c1, &recipient.to_bytes(), &partial.a, &partial.e, [&t[0], &t[1], &t[2]]);
-        if expected != c {
+        if expected != c.to_bytes() {
             outcomes[position] = Err(Error::InvalidProof);
         }
     }

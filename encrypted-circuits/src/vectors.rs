@@ -1,18 +1,22 @@
 //! Test vectors (`tests/vectors/reencrypt.json`): made deterministically from a seed by
 //! `cargo run -p encrypted-circuits --example make_test_vectors`, checked by
-//! `tests/vectors.rs`, so that another implementation of `docs/protocol.md` can check
-//! itself against every intermediate value. Byte strings are lowercase hex; scalars are
-//! 32-byte little-endian; `sealed` is `nonce ‖ ciphertext ‖ tag`; `partials` holds exactly
-//! the `t` partials that `combined` uses.
+//! `tests/vectors.rs`, so that another implementation of `docs/protocol.md` can reproduce
+//! every byte, not only check it: every random value a prover drew (the capsules'
+//! randomness, every proof's nonces, the AEAD nonce as the first 12 bytes of `sealed`) is
+//! published. Byte strings are lowercase hex; scalars are 32-byte little-endian; `sealed` is
+//! `nonce ‖ ciphertext ‖ tag`; `partials` holds exactly the `t` partials that `combined` uses.
 
 use crate::{
+    aead, capsule,
+    capsule::CapsuleProof,
     ceremony::{CeremonyOutput, CeremonyParams, Participant, TransportSecret},
     error::{Error, Result},
-    keys::{PublicKey, UserSecretKey},
+    keys::{self, KeyPossessionProof, PublicKey, UserSecretKey},
     record::{self, Capsule, RecordBinding, RecordKeyPoint, ReencryptedCapsule},
     reencrypt::{self, Partial, ReencryptionProof, RequestContext},
     threshold,
 };
+use curve25519_dalek::Scalar;
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
@@ -27,6 +31,20 @@ pub const VERSION: &str = "medshare/v1";
 pub struct VectorFile {
     pub version: String,
     pub cases: Vec<Case>,
+    pub key_possession: Vec<KeyPossessionVector>,
+}
+
+/// A proof of possession of a user key for a wallet, with its nonce.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct KeyPossessionVector {
+    pub wallet: String,
+    pub secret: String,
+    pub public: String,
+    pub nonce: String,
+    pub r: String,
+    pub z: String,
 }
 
 /// One end-to-end run: ceremony output, a sealed record, `t` partials, the combination.
@@ -46,6 +64,11 @@ pub struct Case {
     pub record_key_point: String,
     pub record_key: String,
     pub capsule: CapsuleVector,
+    pub capsule_randomness: String,
+    pub capsule_proof: CapsuleProofVector,
+    pub owner_key: RecipientVector,
+    pub owner_capsule: CapsuleVector,
+    pub owner_capsule_randomness: String,
     pub recipient: RecipientVector,
     pub partials: Vec<PartialVector>,
     pub combined: CapsuleVector,
@@ -73,7 +96,19 @@ pub struct CapsuleVector {
     pub c2: String,
 }
 
-/// The recipient's key pair.
+/// The cluster capsule's proof of knowledge of its randomness: nonce `w`, commitment
+/// `W = w·G`, challenge `c` and response `z`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CapsuleProofVector {
+    pub nonce: String,
+    pub commitment: String,
+    pub c: String,
+    pub z: String,
+}
+
+/// A key pair (secret scalar, public point).
 #[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -90,7 +125,19 @@ pub struct PartialVector {
     pub index: u16,
     pub a: String,
     pub e: String,
+    pub nonces: PartialNoncesVector,
+    pub commitments: Vec<String>,
     pub proof: ProofVector,
+}
+
+/// A partial's randomness `r_i` and its proof's nonces `k_s`, `k_r`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PartialNoncesVector {
+    pub r: String,
+    pub k_s: String,
+    pub k_r: String,
 }
 
 /// `(c, z_s, z_r)`.
@@ -134,7 +181,41 @@ pub fn generate() -> Result<VectorFile> {
         (2, 3, b""),
     ];
     let cases = specs.iter().enumerate().map(|(number, (t, n, plaintext))| case(&mut rng, number as u8, *t, *n, plaintext)).collect::<Result<Vec<_>>>()?;
-    Ok(VectorFile { version: VERSION.into(), cases })
+    let key_possession = (0..2u8)
+        .map(|number| {
+            let wallet = [0x66 + number; 32];
+            let secret = UserSecretKey::random(&mut rng);
+            let nonce = Scalar::random(&mut rng);
+            let proof = secret.prove_possession_with(&nonce, &wallet);
+            KeyPossessionVector {
+                wallet: hex::encode(wallet),
+                secret: hex::encode(secret.to_bytes()),
+                public: hex::encode(secret.public_key().to_bytes()),
+                nonce: hex::encode(nonce.to_bytes()),
+                r: hex::encode(proof.r),
+                z: hex::encode(proof.z),
+            }
+        })
+        .collect();
+    Ok(VectorFile { version: VERSION.into(), cases, key_possession })
+}
+
+/// Checks a key-possession vector: the proof verifies and is exactly what its nonce makes.
+pub fn check_key_possession(vector: &KeyPossessionVector) -> core::result::Result<(), String> {
+    let run = || -> Result<bool> {
+        let wallet = bytes32(&vector.wallet, "wallet")?;
+        let secret = UserSecretKey::from_bytes(&bytes32(&vector.secret, "secret")?)?;
+        let public = bytes32(&vector.public, "public")?;
+        let proof = KeyPossessionProof { r: bytes32(&vector.r, "r")?, z: bytes32(&vector.z, "z")? };
+        keys::verify_key_possession(&wallet, &public, &proof)?;
+        let nonce = crate::group::canonical_scalar(&bytes32(&vector.nonce, "nonce")?, "nonce")?;
+        Ok(secret.public_key().to_bytes() == public && secret.prove_possession_with(&nonce, &wallet) == proof)
+    };
+    match run() {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("key possession for wallet {}: not what the nonce makes", vector.wallet)),
+        Err(e) => Err(format!("key possession for wallet {}: {e}", vector.wallet)),
+    }
 }
 
 fn case(rng: &mut StdRng, number: u8, t: u16, n: u16, plaintext: &[u8]) -> Result<Case> {
@@ -152,14 +233,20 @@ fn case(rng: &mut StdRng, number: u8, t: u16, n: u16, plaintext: &[u8]) -> Resul
     let recipient = UserSecretKey::random(rng);
     let binding = RecordBinding { program_id, owner, record_id: 1000 + u64::from(number), version: 1, address };
     let m = RecordKeyPoint::random(rng);
-    let sealed = record::seal_with(rng, &binding, plaintext, &m, &cluster_key, &owner_key.public_key());
+    let ciphertext = aead::seal(rng, &m.record_key(&address), &binding.aad(), plaintext);
+    let [k, w, k_owner] = [(); 3].map(|_| Scalar::random(rng));
+    let (cluster_capsule, capsule_proof) = Capsule::seal_labelled_with(&k, &w, &m, &cluster_key, &binding.capsule_label(&cluster, &cluster_key));
+    let owner_capsule = Capsule::seal_with(&k_owner, &m, &owner_key.public_key());
     let context = RequestContext { program_id, cluster, request, epoch };
     // the last t nodes answer, so that the indices are not always 1..t
-    let partials = outputs[usize::from(n - t)..]
-        .iter()
-        .map(|o| o.share.reencrypt(rng, &context, &sealed.cluster_capsule, &recipient.public_key()))
-        .collect::<Result<Vec<_>>>()?;
-    let combined = threshold::combine(&sealed.cluster_capsule, &partials, usize::from(t))?;
+    let mut partials = Vec::new();
+    let mut nonces = Vec::new();
+    for output in &outputs[usize::from(n - t)..] {
+        let halves = [(); 3].map(|_| Scalar::random(rng));
+        partials.push(output.share.reencrypt_from_halves(&context, &cluster_capsule, &recipient.public_key(), &halves)?);
+        nonces.push(halves.map(|h| h + h));
+    }
+    let combined = threshold::combine(&cluster_capsule, &partials, usize::from(t))?;
     Ok(Case {
         t,
         n,
@@ -175,23 +262,43 @@ fn case(rng: &mut StdRng, number: u8, t: u16, n: u16, plaintext: &[u8]) -> Resul
             version: binding.version,
             record_address: hex::encode(address),
             plaintext: hex::encode(plaintext),
-            sealed: hex::encode(&sealed.ciphertext),
+            sealed: hex::encode(&ciphertext),
         },
         record_key_point: hex::encode(m.to_bytes()),
         record_key: hex::encode(*m.record_key(&address)),
-        capsule: CapsuleVector { c1: hex::encode(sealed.cluster_capsule.c1), c2: hex::encode(sealed.cluster_capsule.c2) },
+        capsule: CapsuleVector { c1: hex::encode(cluster_capsule.c1), c2: hex::encode(cluster_capsule.c2) },
+        capsule_randomness: hex::encode(k.to_bytes()),
+        capsule_proof: CapsuleProofVector {
+            nonce: hex::encode(w.to_bytes()),
+            commitment: hex::encode((&w * curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE).compress().to_bytes()),
+            c: hex::encode(capsule_proof.c),
+            z: hex::encode(capsule_proof.z),
+        },
+        owner_key: RecipientVector { secret: hex::encode(owner_key.to_bytes()), public: hex::encode(owner_key.public_key().to_bytes()) },
+        owner_capsule: CapsuleVector { c1: hex::encode(owner_capsule.c1), c2: hex::encode(owner_capsule.c2) },
+        owner_capsule_randomness: hex::encode(k_owner.to_bytes()),
         recipient: RecipientVector { secret: hex::encode(recipient.to_bytes()), public: hex::encode(recipient.public_key().to_bytes()) },
         partials: partials
             .iter()
-            .map(|p| PartialVector {
+            .zip(&nonces)
+            .map(|(p, [r, k_s, k_r])| PartialVector {
                 index: p.index,
                 a: hex::encode(p.a),
                 e: hex::encode(p.e),
+                nonces: PartialNoncesVector { r: hex::encode(r.to_bytes()), k_s: hex::encode(k_s.to_bytes()), k_r: hex::encode(k_r.to_bytes()) },
+                commitments: partial_commitments(&cluster_capsule, &recipient.public_key(), k_s, k_r).map(hex::encode).to_vec(),
                 proof: ProofVector { c: hex::encode(p.proof.c), z_s: hex::encode(p.proof.z_s), z_r: hex::encode(p.proof.z_r) },
             })
             .collect(),
         combined: CapsuleVector { c1: hex::encode(combined.c1), c2: hex::encode(combined.c2) },
     })
+}
+
+/// `T1 = k_s·G`, `T2 = k_r·G`, `T3 = k_s·C1 + k_r·P_R`.
+fn partial_commitments(capsule: &Capsule, recipient: &PublicKey, k_s: &Scalar, k_r: &Scalar) -> [[u8; 32]; 3] {
+    use curve25519_dalek::{constants::RISTRETTO_BASEPOINT_TABLE as G, ristretto::CompressedRistretto};
+    let c1 = CompressedRistretto(capsule.c1).decompress().expect("a capsule this module sealed");
+    [k_s * G, k_r * G, c1 * k_s + recipient.point * k_r].map(|p| p.compress().to_bytes())
 }
 
 fn bytes32(hex_text: &str, what: &'static str) -> Result<[u8; 32]> {
@@ -240,6 +347,30 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
         if recipient.public_key().to_bytes() != bytes32(&case.recipient.public, "recipient.public")? {
             return Err(Error::InvalidPoint("recipient.public"));
         }
+        let scalar = |text: &str, what| crate::group::canonical_scalar(&bytes32(text, what)?, what);
+        let address = bytes32(&case.record.record_address, "record_address")?;
+        let binding =
+            RecordBinding { program_id, owner: bytes32(&case.record.owner, "owner")?, record_id: case.record.record_id, version: case.record.version, address };
+        let m = RecordKeyPoint::from_bytes(&bytes32(&case.record_key_point, "record_key_point")?)?;
+        // the cluster capsule and its labelled proof, checked and remade from their randomness
+        let label = binding.capsule_label(&context.cluster, &cluster_key);
+        let proof = CapsuleProof { c: bytes32(&case.capsule_proof.c, "capsule_proof.c")?, z: bytes32(&case.capsule_proof.z, "capsule_proof.z")? };
+        capsule::verify(&label, &capsule.to_bytes(), &proof)?;
+        let (k, w) = (scalar(&case.capsule_randomness, "capsule_randomness")?, scalar(&case.capsule_proof.nonce, "capsule_proof.nonce")?);
+        if Capsule::seal_labelled_with(&k, &w, &m, &cluster_key, &label) != (capsule, proof)
+            || (&w * curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE).compress().to_bytes() != bytes32(&case.capsule_proof.commitment, "commitment")?
+        {
+            return Err(Error::InvalidCapsuleProof);
+        }
+        // the owner's capsule
+        let owner_key = UserSecretKey::from_bytes(&bytes32(&case.owner_key.secret, "owner_key.secret")?)?;
+        let owner_capsule = Capsule { c1: bytes32(&case.owner_capsule.c1, "owner_capsule.c1")?, c2: bytes32(&case.owner_capsule.c2, "owner_capsule.c2")? };
+        if owner_key.public_key().to_bytes() != bytes32(&case.owner_key.public, "owner_key.public")?
+            || Capsule::seal_with(&scalar(&case.owner_capsule_randomness, "owner_capsule_randomness")?, &m, &owner_key.public_key()) != owner_capsule
+            || owner_capsule.open(&owner_key)?.to_bytes() != m.to_bytes()
+        {
+            return Err(Error::InvalidPoint("owner_capsule"));
+        }
         let mut partials = Vec::new();
         for p in &case.partials {
             let proof =
@@ -247,6 +378,21 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
             let partial = Partial { index: p.index, a: bytes32(&p.a, "a")?, e: bytes32(&p.e, "e")?, proof };
             let share = shares.get(&p.index).ok_or(Error::InvalidIndex(p.index))?;
             reencrypt::verify(&context, &share.to_bytes(), &capsule.c1, &recipient.public_key().to_bytes(), &partial)?;
+            // remade from the published nonces (the share itself is not published: the
+            // commitments and the challenge are what an outside prover must reproduce)
+            let (k_s, k_r) = (scalar(&p.nonces.k_s, "k_s")?, scalar(&p.nonces.k_r, "k_r")?);
+            let commitments = partial_commitments(&capsule, &recipient.public_key(), &k_s, &k_r);
+            let published = p.commitments.iter().map(|c| bytes32(c, "commitment")).collect::<Result<Vec<_>>>()?;
+            let r = scalar(&p.nonces.r, "r")?;
+            let a = (&r * curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
+            let c = reencrypt::challenge(&context, p.index, &share.to_bytes(), &capsule.c1, &recipient.public_key().to_bytes(), &partial.a, &partial.e, [
+                &commitments[0],
+                &commitments[1],
+                &commitments[2],
+            ]);
+            if published != commitments || a != partial.a || c != partial.proof.c {
+                return Err(Error::InvalidProof);
+            }
             partials.push(partial);
         }
         if partials.len() != usize::from(case.t) {
@@ -257,16 +403,12 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
         if combined != expected {
             return Err(Error::InvalidPoint("combined"));
         }
-        let m = expected.open(&recipient)?;
-        if m.to_bytes() != bytes32(&case.record_key_point, "record_key_point")? {
+        if expected.open(&recipient)?.to_bytes() != m.to_bytes() {
             return Err(Error::InvalidPoint("record_key_point"));
         }
-        let address = bytes32(&case.record.record_address, "record_address")?;
         if *m.record_key(&address) != bytes32(&case.record_key, "record_key")? {
             return Err(Error::InvalidLength { what: "record_key", expected: 32, got: 32 });
         }
-        let binding =
-            RecordBinding { program_id, owner: bytes32(&case.record.owner, "owner")?, record_id: case.record.record_id, version: case.record.version, address };
         record::open(&binding, &m, &lowercase_hex(&case.record.sealed, "sealed")?)
     };
     let plaintext = run().map_err(|e| format!("t={} n={}: {e}", case.t, case.n))?;

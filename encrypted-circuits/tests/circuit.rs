@@ -12,6 +12,9 @@ use encrypted_circuits::{
 };
 use rand::{SeedableRng, rngs::StdRng};
 
+/// The cluster account the test capsules are labelled with.
+const CLUSTER: [u8; 32] = [0xc1; 32];
+
 const PLAINTEXT: &[u8] = br#"{"resourceType":"Bundle","type":"document","entry":[{"resource":{"resourceType":"Patient"}}]}"#;
 
 fn binding() -> RecordBinding {
@@ -35,7 +38,7 @@ fn setup(t: u16, n: u16, seed: u64) -> Setup {
     let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [1; 32], epoch: 4, size: n, threshold: t }).unwrap();
     let owner = UserSecretKey::random(&mut rng);
     let recipient = UserSecretKey::random(&mut rng);
-    let sealed = record::seal(&mut rng, &binding(), PLAINTEXT, &nodes[0].cluster_key, &owner.public_key());
+    let sealed = record::seal(&mut rng, &binding(), &CLUSTER, PLAINTEXT, &nodes[0].cluster_key, &owner.public_key());
     Setup { rng, nodes, owner, recipient, sealed }
 }
 

@@ -11,6 +11,9 @@ use encrypted_circuits::{
 use proptest::prelude::*;
 use rand::{SeedableRng, rngs::StdRng};
 
+/// The cluster account the test capsules are labelled with.
+const CLUSTER: [u8; 32] = [0xc1; 32];
+
 fn payload_len() -> impl Strategy<Value = usize> {
     prop_oneof![Just(0usize), 1usize..64, 64usize..4096, Just(1 << 20), (1usize << 19)..(1 << 20)]
 }
@@ -25,7 +28,7 @@ proptest! {
         let owner = UserSecretKey::random(&mut rng);
         let cluster = UserSecretKey::random(&mut rng);
         let binding = RecordBinding { program_id: [1; 32], owner: [2; 32], record_id, version, address: [3; 32] };
-        let sealed = record::seal(&mut rng, &binding, &payload, &cluster.public_key(), &owner.public_key());
+        let sealed = record::seal(&mut rng, &binding, &CLUSTER, &payload, &cluster.public_key(), &owner.public_key());
         prop_assert_eq!(sealed.ciphertext.len(), len + 28);
         prop_assert_eq!(record::open(&binding, &sealed.owner_capsule.open(&owner).unwrap(), &sealed.ciphertext).unwrap(), payload.clone());
         prop_assert_eq!(record::open(&binding, &sealed.cluster_capsule.open(&cluster).unwrap(), &sealed.ciphertext).unwrap(), payload);
@@ -40,7 +43,7 @@ proptest! {
         let recipient = UserSecretKey::random(&mut rng);
         let binding = RecordBinding { program_id: [5; 32], owner: [6; 32], record_id: 1, version: 1, address: [7; 32] };
         let payload = vec![0xa5u8; len];
-        let sealed = record::seal(&mut rng, &binding, &payload, &nodes[0].cluster_key, &owner.public_key());
+        let sealed = record::seal(&mut rng, &binding, &CLUSTER, &payload, &nodes[0].cluster_key, &owner.public_key());
         let context = RequestContext { program_id: [5; 32], cluster: [4; 32], request: [8; 32], epoch: 2 };
         // a pseudo-random t-subset of 1..=n
         let mut indices: Vec<u16> = (1..=n).collect();

@@ -13,6 +13,9 @@ use encrypted_circuits::{
 };
 use rand::{SeedableRng, rngs::StdRng};
 
+/// The cluster account the test capsules are labelled with.
+const CLUSTER: [u8; 32] = [0xc1; 32];
+
 /// ℓ, the group order, little-endian: the smallest non-canonical scalar encoding.
 const ELL: [u8; 32] =
     [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
@@ -31,7 +34,7 @@ fn fixture() -> Fixture {
     let recipient = UserSecretKey::random(&mut rng).public_key();
     let owner = UserSecretKey::random(&mut rng).public_key();
     let binding = RecordBinding { program_id: [3; 32], owner: [4; 32], record_id: 1, version: 1, address: [5; 32] };
-    let sealed = record::seal(&mut rng, &binding, b"x", &nodes[0].cluster_key, &owner);
+    let sealed = record::seal(&mut rng, &binding, &CLUSTER, b"x", &nodes[0].cluster_key, &owner);
     let context = RequestContext { program_id: [3; 32], cluster: [1; 32], request: [6; 32], epoch: 0 };
     let partial = nodes[1].share.reencrypt(&mut rng, &context, &sealed.cluster_capsule, &recipient).unwrap();
     Fixture { context, share: nodes[1].share.verification_share().to_bytes(), c1: sealed.cluster_capsule.c1, recipient: recipient.to_bytes(), partial }
@@ -143,7 +146,7 @@ fn sealed_records_reject_every_tampered_byte_and_binding() {
     let owner = UserSecretKey::random(&mut rng);
     let cluster = UserSecretKey::random(&mut rng).public_key();
     let binding = RecordBinding { program_id: [3; 32], owner: [4; 32], record_id: 1, version: 1, address: [5; 32] };
-    let sealed = record::seal(&mut rng, &binding, b"hemoglobin A1c 6.1%", &cluster, &owner.public_key());
+    let sealed = record::seal(&mut rng, &binding, &CLUSTER, b"hemoglobin A1c 6.1%", &cluster, &owner.public_key());
     let m = sealed.owner_capsule.open(&owner).unwrap();
     assert_eq!(record::open(&binding, &m, &sealed.ciphertext).unwrap(), b"hemoglobin A1c 6.1%");
 
@@ -203,4 +206,102 @@ fn wallet_signature_derivation_is_deterministic_and_domain_separated() {
     assert_ne!(UserSecretKey::from_wallet_signature(&other).unwrap().to_bytes(), a.to_bytes());
     assert_eq!(UserSecretKey::from_bytes(&a.to_bytes()).unwrap().public_key(), a.public_key());
     assert!(!format!("{a:?}").contains(&format!("{:?}", a.to_bytes()[0])) || format!("{a:?}") == "UserSecretKey(..)");
+}
+
+/// The attack of the consent-binding review, at the library level: a victim's cluster capsule
+/// copied, or re-randomised, into an attacker's record fails the capsule proof for the
+/// attacker's label, and so does any change of the label.
+mod labelled_capsules {
+    use super::*;
+    use curve25519_dalek::ristretto::CompressedRistretto;
+    use encrypted_circuits::capsule::{self, CapsuleLabel, CapsuleProof};
+
+    fn victim() -> (CapsuleLabel, Capsule, CapsuleProof, PublicKey) {
+        let mut rng = StdRng::seed_from_u64(9);
+        let cluster = UserSecretKey::random(&mut rng).public_key();
+        let owner = UserSecretKey::random(&mut rng);
+        let binding = RecordBinding { program_id: [1; 32], owner: [2; 32], record_id: 7, version: 3, address: [3; 32] };
+        let sealed = record::seal(&mut rng, &binding, &CLUSTER, b"diagnosis", &cluster, &owner.public_key());
+        (binding.capsule_label(&CLUSTER, &cluster), sealed.cluster_capsule, sealed.capsule_proof, cluster)
+    }
+
+    #[test]
+    fn an_honest_capsule_verifies() {
+        let (label, capsule, proof, _) = victim();
+        capsule::verify(&label, &capsule.to_bytes(), &proof).unwrap();
+        assert_eq!(CapsuleProof::from_bytes(&proof.to_bytes()).unwrap(), proof);
+    }
+
+    #[test]
+    fn a_copied_capsule_fails_under_any_other_label() {
+        let (label, capsule, proof, _) = victim();
+        let edits: [fn(&mut CapsuleLabel); 6] = [
+            |l| l.program_id[0] ^= 1,
+            |l| l.cluster[0] ^= 1,
+            |l| l.cluster_key = G.compress().to_bytes(),
+            |l| l.owner[0] ^= 1,
+            |l| l.record[0] ^= 1,
+            |l| l.version += 1,
+        ];
+        for edit in edits {
+            let mut attacker = label;
+            edit(&mut attacker);
+            assert_eq!(capsule::verify(&attacker, &capsule.to_bytes(), &proof), Err(Error::InvalidCapsuleProof));
+        }
+    }
+
+    #[test]
+    fn a_re_randomised_capsule_fails() {
+        let (label, capsule, proof, cluster) = victim();
+        let a = Scalar::from(12345u64);
+        let c1 = CompressedRistretto(capsule.c1).decompress().unwrap() + G * a;
+        let c2 = CompressedRistretto(capsule.c2).decompress().unwrap() + CompressedRistretto(cluster.to_bytes()).decompress().unwrap() * a;
+        let rerandomised = Capsule { c1: c1.compress().to_bytes(), c2: c2.compress().to_bytes() };
+        assert_eq!(capsule::verify(&label, &rerandomised.to_bytes(), &proof), Err(Error::InvalidCapsuleProof));
+        // and a capsule with either half changed
+        let mut swapped = capsule;
+        swapped.c2 = G.compress().to_bytes();
+        assert_eq!(capsule::verify(&label, &swapped.to_bytes(), &proof), Err(Error::InvalidCapsuleProof));
+    }
+
+    #[test]
+    fn malformed_proofs_and_points_are_refused_by_name() {
+        let (label, capsule, proof, _) = victim();
+        let mut wide_c = proof;
+        wide_c.c[20] = 1;
+        assert_eq!(capsule::verify(&label, &capsule.to_bytes(), &wide_c), Err(Error::InvalidScalar("capsule proof challenge c")));
+        let mut big_z = proof;
+        big_z.z = ELL;
+        assert_eq!(capsule::verify(&label, &capsule.to_bytes(), &big_z), Err(Error::InvalidScalar("capsule proof response z")));
+        let mut identity = capsule.to_bytes();
+        identity[..32].fill(0);
+        assert_eq!(capsule::verify(&label, &identity, &proof), Err(Error::IdentityPoint("capsule C1")));
+        let mut bad_c2 = capsule.to_bytes();
+        bad_c2[63] |= 0x80;
+        assert_eq!(capsule::verify(&label, &bad_c2, &proof), Err(Error::InvalidPoint("capsule C2")));
+        assert!(matches!(CapsuleProof::from_bytes(&[0; 63]), Err(Error::InvalidLength { .. })));
+        let mut other = proof;
+        other.z[0] ^= 1;
+        assert_eq!(capsule::verify(&label, &capsule.to_bytes(), &other), Err(Error::InvalidCapsuleProof));
+    }
+}
+
+#[test]
+fn identity_partial_points_are_refused_by_name() {
+    let fixture = fixture();
+    for (a, e, what) in [([0u8; 32], fixture.partial.e, "partial A_i"), (fixture.partial.a, [0u8; 32], "partial E_i")] {
+        let partial = Partial { a, e, ..fixture.partial };
+        assert_eq!(reencrypt::verify(&fixture.context, &fixture.share, &fixture.c1, &fixture.recipient, &partial), Err(Error::IdentityPoint(what)));
+    }
+}
+
+#[test]
+fn challenges_of_129_bits_or_more_are_refused() {
+    let fixture = fixture();
+    let mut partial = fixture.partial;
+    partial.proof.c[16] = 1;
+    assert_eq!(
+        reencrypt::verify(&fixture.context, &fixture.share, &fixture.c1, &fixture.recipient, &partial),
+        Err(Error::InvalidScalar("proof challenge c"))
+    );
 }

@@ -19,6 +19,36 @@ fn every_published_case_checks() {
         assert_eq!(case.partials.len(), usize::from(case.t));
         vectors::check(case).unwrap();
     }
+    assert!(!file.key_possession.is_empty());
+    for vector in &file.key_possession {
+        vectors::check_key_possession(vector).unwrap();
+    }
+}
+
+#[test]
+fn changed_nonces_and_proofs_fail_the_check() {
+    let flip = |text: &mut String| {
+        let mut bytes = text.clone().into_bytes();
+        bytes[0] = if bytes[0] == b'0' { b'1' } else { b'0' };
+        *text = String::from_utf8(bytes).unwrap();
+    };
+    for edit in [
+        (|c: &mut vectors::Case| &mut c.capsule_proof.z) as fn(&mut vectors::Case) -> &mut String,
+        |c| &mut c.capsule_proof.nonce,
+        |c| &mut c.capsule_proof.commitment,
+        |c| &mut c.capsule_randomness,
+        |c| &mut c.owner_capsule_randomness,
+        |c| &mut c.partials[0].nonces.k_s,
+        |c| &mut c.partials[0].nonces.r,
+        |c| &mut c.partials[0].commitments[2],
+    ] {
+        let mut file = published();
+        flip(edit(&mut file.cases[1]));
+        assert!(vectors::check(&file.cases[1]).is_err());
+    }
+    let mut file = published();
+    flip(&mut file.key_possession[0].nonce);
+    assert!(vectors::check_key_possession(&file.key_possession[0]).is_err());
 }
 
 #[test]
