@@ -31,6 +31,14 @@ pub struct Cli {
     /// The wallet: a Solana keypair file.
     #[arg(long, short = 'k', global = true, env = "MEDSHARE_KEYPAIR")]
     pub keypair: Option<PathBuf>,
+    /// The domain in the message the wallet signs to derive its encryption keys: the host (and
+    /// port) of the deployment's web app, lowercase. Another domain derives other keys.
+    #[arg(long, global = true, env = "MEDSHARE_KEY_DOMAIN", default_value = encrypted_circuits::wallet_message::DEFAULT_DOMAIN)]
+    pub key_domain: String,
+    /// A raw encryption key file (exactly 32 bytes: the secret scalar, little-endian) to use
+    /// instead of keys derived from the wallet, e.g. for a wallet that does not sign deterministically.
+    #[arg(long, global = true, env = "MEDSHARE_ENCRYPTION_KEY", value_name = "FILE")]
+    pub encryption_key: Option<PathBuf>,
     /// Commitment level for reads and confirmations.
     #[arg(long, global = true, value_enum, default_value_t = session::Commitment::Confirmed)]
     pub commitment: session::Commitment,

@@ -190,6 +190,12 @@ pub struct Record {
     pub storage: u8,
     pub cluster_capsule: [u8; 64],
     pub owner_capsule: [u8; 64],
+    /// The cluster key `PK` the cluster capsule is sealed to.
+    pub cluster_key: [u8; 32],
+    /// The cluster's epoch when this version was stored.
+    pub sealed_epoch: u64,
+    /// `c ‖ z`: the cluster capsule's labelled proof.
+    pub capsule_proof: [u8; 64],
     pub digest: [u8; 32],
     pub uri: Vec<u8>,
     /// The inline ciphertext written so far.
@@ -198,7 +204,7 @@ pub struct Record {
 
 impl Record {
     /// Account size.
-    pub const LEN: usize = 8 + 112 + 128 + 32 + 128 + 2048;
+    pub const LEN: usize = 8 + 112 + 128 + 104 + 32 + 128 + 2048;
     /// Where `owner` starts (for `getProgramAccounts` filters).
     pub const OWNER_OFFSET: usize = 8;
     /// `storage` of a record kept in the account.
@@ -213,7 +219,8 @@ impl Record {
         let (ciphertext_len, written, share_count, created_at, updated_at) = (r.u32(), r.u32(), r.u32(), r.i64(), r.i64());
         let (storage, _bump, uri_len) = (r.u8(), r.u8(), r.u8());
         r.skip(5);
-        let (cluster_capsule, owner_capsule, digest) = (r.bytes(), r.bytes(), r.bytes());
+        let (cluster_capsule, owner_capsule, cluster_key, sealed_epoch, capsule_proof) = (r.bytes(), r.bytes(), r.bytes(), r.u64(), r.bytes());
+        let digest = r.bytes();
         let uri_all: [u8; 128] = r.bytes();
         let inline_all: [u8; 2048] = r.bytes();
         let inline = if storage == 0 { inline_all[..(written as usize).min(2048)].to_vec() } else { Vec::new() };
@@ -230,6 +237,9 @@ impl Record {
             storage,
             cluster_capsule,
             owner_capsule,
+            cluster_key,
+            sealed_epoch,
+            capsule_proof,
             digest,
             uri: uri_all[..usize::from(uri_len).min(128)].to_vec(),
             inline,
@@ -259,11 +269,13 @@ pub struct ShareRequest {
     pub status: u8,
     /// `(index, A_i, E_i)` of every accepted partial, by index.
     pub partials: Vec<(u8, [u8; 32], [u8; 32])>,
+    /// The record version's capsule proof `c ‖ z`.
+    pub capsule_proof: [u8; 64],
 }
 
 impl ShareRequest {
     /// Account size.
-    pub const LEN: usize = 8 + 264 + MAX_NODES * 64;
+    pub const LEN: usize = 8 + 264 + MAX_NODES * 64 + 64;
     /// Where `record` starts (for `getProgramAccounts` filters).
     pub const RECORD_OFFSET: usize = 8;
     /// Where `owner` starts.
@@ -305,6 +317,7 @@ impl ShareRequest {
                 partials.push((i as u8 + 1, a, e));
             }
         }
+        let capsule_proof = r.bytes();
         Ok(ShareRequest {
             record,
             owner,
@@ -322,6 +335,7 @@ impl ShareRequest {
             accepted_count,
             status,
             partials,
+            capsule_proof,
         })
     }
 }

@@ -1,10 +1,26 @@
 //! Rebuilding who shared what with whom, from the program's events alone (the auditor's
 //! view): every record version stored, every share request with the partials accepted and
-//! rejected (naming the node), its completion and its revocation.
+//! rejected (naming the node), its completion and its revocation — and every transaction
+//! that could not be read fully ([`Warning`]), so that the auditor knows what the trail may
+//! be missing.
 
 use std::collections::BTreeMap;
 
-use crate::{Address, events::Event};
+use solana_signature::Signature;
+
+use crate::{
+    Address,
+    events::{Event, Problem, TransactionEvents},
+};
+
+/// A transaction the auditor could not read fully, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The transaction.
+    pub signature: Signature,
+    /// What was wrong with it.
+    pub problem: Problem,
+}
 
 /// One share request's history.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,13 +54,36 @@ pub struct AuditTrail {
     pub shares: BTreeMap<Address, ShareHistory>,
     /// Faults per `(cluster, node index)`.
     pub faults: BTreeMap<(Address, u8), u32>,
+    /// Events folded in.
+    pub events: usize,
+    /// Every problem of the transactions read, in chain order (truncated logs, events that
+    /// do not decode, transactions that could not be fetched).
+    pub warnings: Vec<Warning>,
 }
 
 impl AuditTrail {
+    /// Folds transactions (in chain order) into the trail: their events, and their problems
+    /// as [`Warning`]s.
+    pub fn from_transactions<'a>(transactions: impl IntoIterator<Item = &'a TransactionEvents>) -> AuditTrail {
+        let mut trail = AuditTrail::default();
+        for tx in transactions {
+            trail.fold(&tx.events);
+            trail.warnings.extend(tx.problems.iter().map(|problem| Warning { signature: tx.signature, problem: problem.clone() }));
+        }
+        trail
+    }
+
     /// Folds events (in chain order) into the trail.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> AuditTrail {
         let mut trail = AuditTrail::default();
+        trail.fold(events);
+        trail
+    }
+
+    fn fold<'a>(&mut self, events: impl IntoIterator<Item = &'a Event>) {
+        let trail = self;
         for event in events {
+            trail.events += 1;
             match event {
                 Event::RecordStored(e) => trail.records.entry(e.record).or_insert_with(|| (e.owner, Vec::new())).1.push(e.version),
                 Event::ShareRequested(e) => {
@@ -70,7 +109,6 @@ impl AuditTrail {
                 _ => {}
             }
         }
-        trail
     }
 
     /// The share requests made to `recipient`.

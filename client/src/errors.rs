@@ -39,6 +39,8 @@ pub const PROGRAM_ERRORS: &[(&str, &str)] = &[
     ("DuplicatePartial", "this node's partial is already accepted"),
     ("NotRecordOwner", "only the record owner may do this"),
     ("NotClosable", "the account cannot be closed yet"),
+    ("InvalidCapsuleProof", "the cluster capsule's proof does not verify for this record: it was copied, re-randomised or tampered with"),
+    ("RecordSealedToOldKey", "the record is sealed to an earlier cluster key: re-key it (medshare rekey) before sharing"),
 ];
 
 /// The name and message of a custom error code of the program, if it is one.

@@ -1,13 +1,28 @@
-//! Decoding the program's events from transaction logs.
+//! Decoding the program's events from a transaction's inner instructions.
 //!
-//! Only `Program data:` lines emitted by this program count: the runtime's
-//! `Program <id> invoke [depth]` / `Program <id> success` lines are tracked, so that data
-//! logged by another program in the same transaction is never mistaken for ours.
+//! The program emits every event with Anchor's `emit_cpi!`: an instruction it invokes on
+//! itself whose only account is its event authority PDA (`seeds = ["__event_authority"]`),
+//! signing, and whose data is [`EVENT_IX_TAG`] ‖ `sha256("event:<Name>")[..8]` ‖ the borsh
+//! body. Only the program can sign for that PDA, and its dispatcher refuses the tag unless
+//! the PDA signed; a PDA cannot sign a transaction, so an event is only ever an *inner*
+//! instruction of a successful transaction, and the runtime records it whatever happens to
+//! the logs (which it cuts at 10,000 bytes: [`LOG_TRUNCATED`]).
+//!
+//! Decoding never fails as a whole: each transaction yields a [`TransactionEvents`] with the
+//! events that decoded and a [`Problem`] for everything that did not.
 
-use base64::Engine;
 use borsh::BorshDeserialize;
+use solana_signature::Signature;
 
 use crate::{Address, PROGRAM_ID, discriminator};
+
+/// What Anchor's `emit_cpi!` puts before an event's discriminator in the instruction data:
+/// `0x1d9acb512ea545e4` as u64 little-endian (`sha256("anchor:event")[..8]` reversed).
+pub const EVENT_IX_TAG: [u8; 8] = 0x1d9a_cb51_2ea5_45e4_u64.to_le_bytes();
+
+/// The exact log line the runtime pushes, once, when a transaction's logs pass 10,000
+/// bytes; everything logged after it is dropped.
+pub const LOG_TRUNCATED: &str = "Log truncated";
 
 /// Declares the event structs (the program's `events.rs`, field for field), the [`Event`]
 /// enum and the decoder by discriminator, from one list.
@@ -85,12 +100,9 @@ events! {
     AccountClosed { account: Address, kind: u8, by: Address }
 }
 
-/// Why a `Program data:` line of ours could not be decoded.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// Why an event instruction of ours could not be decoded.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
-    /// Not valid base64.
-    #[error("event is not valid base64")]
-    Base64,
     /// Shorter than a discriminator.
     #[error("event is shorter than its 8-byte discriminator")]
     TooShort,
@@ -111,36 +123,117 @@ pub fn decode(raw: &[u8]) -> Result<Event, EventError> {
     decode_body(disc, body)
 }
 
-/// Every event this program logged in one transaction's log messages, in order.
-/// Lines of other programs are skipped; a malformed line of ours is an error.
-pub fn from_logs(logs: &[String]) -> Result<Vec<Event>, EventError> {
-    let program = PROGRAM_ID.to_string();
-    let invoke = format!("Program {program} invoke");
-    let mut stack: Vec<bool> = Vec::new();
-    let mut events = Vec::new();
-    for line in logs {
-        if let Some(rest) = line.strip_prefix("Program ") {
-            if line.starts_with(&invoke) {
-                stack.push(true);
-                continue;
-            }
-            if rest.contains(" invoke [") {
-                stack.push(false);
-                continue;
-            }
-            if rest.ends_with(" success") || rest.contains(" failed: ") {
-                stack.pop();
-                continue;
-            }
-        }
-        if let Some(data) = line.strip_prefix("Program data: ")
-            && stack.last() == Some(&true)
-        {
-            let raw = base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| EventError::Base64)?;
-            events.push(decode(&raw)?);
+/// One inner instruction (an instruction a program invoked) as the runtime recorded it,
+/// with its account indexes resolved to addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InnerInstruction {
+    /// The index of the transaction's top-level instruction it ran under.
+    pub top_level: u8,
+    /// Its position among that instruction's inner instructions (the runtime's order).
+    pub position: usize,
+    /// The program invoked.
+    pub program_id: Address,
+    /// Its accounts, in order.
+    pub accounts: Vec<Address>,
+    /// Its data.
+    pub data: Vec<u8>,
+}
+
+/// Something that kept a transaction from being read fully. Never fatal: the transaction's
+/// other events, and the other transactions, are still read.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum Problem {
+    /// The runtime cut the transaction's logs ([`LOG_TRUNCATED`]). Events are not in the
+    /// logs, so none is lost, but whoever reads the logs does not see them all.
+    #[error("its logs were truncated by the runtime (10,000-byte limit)")]
+    LogsTruncated,
+    /// An event instruction of this program that does not decode.
+    #[error("instruction {top_level}, inner instruction {position}: {error}")]
+    BadEvent {
+        /// The top-level instruction it ran under.
+        top_level: u8,
+        /// Its position among that instruction's inner instructions.
+        position: usize,
+        /// Why it does not decode.
+        error: EventError,
+    },
+    /// The transaction could not be fetched or its record is not understood.
+    #[error("could not be read: {0}")]
+    Unreadable(String),
+}
+
+impl Problem {
+    /// A short machine-readable name: `logs_truncated`, `bad_event` or `unreadable`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::LogsTruncated => "logs_truncated",
+            Problem::BadEvent { .. } => "bad_event",
+            Problem::Unreadable(_) => "unreadable",
         }
     }
-    Ok(events)
+}
+
+/// The program's events in one transaction, in execution order, and what could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionEvents {
+    /// The transaction.
+    pub signature: Signature,
+    /// Every event that decoded, in order.
+    pub events: Vec<Event>,
+    /// What kept it from being read fully (empty for a clean transaction).
+    pub problems: Vec<Problem>,
+}
+
+impl TransactionEvents {
+    /// Reads one successful transaction: its events from its inner instructions
+    /// ([`from_inner_instructions`]), and whether its `logs` were truncated.
+    pub fn read(signature: Signature, inner: &[InnerInstruction], logs: &[String]) -> TransactionEvents {
+        let (events, mut problems) = from_inner_instructions(inner);
+        if logs_truncated(logs) {
+            problems.insert(0, Problem::LogsTruncated);
+        }
+        TransactionEvents { signature, events, problems }
+    }
+
+    /// A transaction that could not be read at all, and why.
+    pub fn unreadable(signature: Signature, why: impl Into<String>) -> TransactionEvents {
+        TransactionEvents { signature, events: Vec::new(), problems: vec![Problem::Unreadable(why.into())] }
+    }
+
+    /// Whether the runtime truncated its logs.
+    pub fn logs_truncated(&self) -> bool {
+        self.problems.contains(&Problem::LogsTruncated)
+    }
+}
+
+/// Whether the runtime truncated these logs: one line is exactly [`LOG_TRUNCATED`] (a
+/// program's own lines are prefixed, `Program log: …`, so none can be that line).
+pub fn logs_truncated(logs: &[String]) -> bool {
+    logs.iter().any(|line| line == LOG_TRUNCATED)
+}
+
+/// The events among a transaction's inner instructions, in order, and a problem for each
+/// event instruction that does not decode. An instruction is an event only if its program
+/// is [`PROGRAM_ID`], its first account is the event authority PDA
+/// ([`crate::pda::event_authority`]) and its data starts with [`EVENT_IX_TAG`]; anything
+/// else (another program, a different first account, other data) is not an event and is
+/// ignored. Pass inner instructions only, never top-level ones: no top-level instruction
+/// can carry a genuine event.
+pub fn from_inner_instructions(inner: &[InnerInstruction]) -> (Vec<Event>, Vec<Problem>) {
+    let authority = crate::pda::event_authority();
+    let mut events = Vec::new();
+    let mut problems = Vec::new();
+    for instruction in inner {
+        if instruction.program_id != PROGRAM_ID || instruction.accounts.first() != Some(&authority) {
+            continue;
+        }
+        let Some(raw) = instruction.data.strip_prefix(&EVENT_IX_TAG) else { continue };
+        match decode(raw) {
+            Ok(event) => events.push(event),
+            Err(error) => problems.push(Problem::BadEvent { top_level: instruction.top_level, position: instruction.position, error }),
+        }
+    }
+    (events, problems)
 }
 
 #[cfg(test)]
@@ -157,23 +250,81 @@ mod tests {
         raw
     }
 
+    /// What `emit_cpi!` invokes for `raw` (discriminator ‖ body).
+    fn emitted(top_level: u8, position: usize, raw: &[u8]) -> InnerInstruction {
+        InnerInstruction { top_level, position, program_id: PROGRAM_ID, accounts: vec![crate::pda::event_authority()], data: [&EVENT_IX_TAG[..], raw].concat() }
+    }
+
+    fn signature() -> Signature {
+        Signature::from([7; 64])
+    }
+
     #[test]
-    fn decodes_only_this_programs_data_lines() {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(encoded());
-        let other = "11111111111111111111111111111111";
-        let logs: Vec<String> = vec![
-            format!("Program {PROGRAM_ID} invoke [1]"),
-            format!("Program {other} invoke [2]"),
-            format!("Program data: {b64}"),
-            format!("Program {other} success"),
-            format!("Program data: {b64}"),
-            format!("Program {PROGRAM_ID} success"),
-        ];
-        let events = from_logs(&logs).unwrap();
-        assert_eq!(events.len(), 1, "the inner program's data line is not ours");
+    fn the_tag_is_anchors() {
+        assert_eq!(EVENT_IX_TAG, [0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d]);
+    }
+
+    #[test]
+    fn an_event_is_taken_from_an_inner_instruction() {
+        let (events, problems) = from_inner_instructions(&[emitted(0, 0, &encoded())]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(events.len(), 1);
         let Event::ClusterCreated(e) = &events[0] else { panic!("expected ClusterCreated, got {:?}", events[0]) };
         assert_eq!((e.cluster_id, e.threshold, e.size, e.epoch), (7, 2, 3, 0));
         assert_eq!(e.admin, Address::new_from_array([2; 32]));
+    }
+
+    #[test]
+    fn another_programs_inner_instruction_is_ignored() {
+        let mut other = emitted(0, 0, &encoded());
+        other.program_id = Address::new_from_array([9; 32]);
+        let (events, problems) = from_inner_instructions(&[other]);
+        assert!(events.is_empty() && problems.is_empty());
+    }
+
+    #[test]
+    fn a_tagged_instruction_to_us_without_the_event_authority_first_is_ignored() {
+        let mut forged = emitted(0, 0, &encoded());
+        forged.accounts = vec![Address::new_from_array([5; 32]), crate::pda::event_authority()];
+        let mut none = emitted(0, 1, &encoded());
+        none.accounts.clear();
+        let (events, problems) = from_inner_instructions(&[forged, none]);
+        assert!(events.is_empty() && problems.is_empty());
+        // and an instruction to us without the tag (an ordinary self-call) is not an event either
+        let mut untagged = emitted(0, 2, &encoded());
+        untagged.data = encoded();
+        assert_eq!(from_inner_instructions(&[untagged]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_malformed_event_is_reported_and_the_others_kept() {
+        let mut long = encoded();
+        long.push(0);
+        let inner = [emitted(0, 0, &encoded()), emitted(0, 1, &long), emitted(1, 0, &[1, 2, 3]), emitted(1, 1, &[9; 40]), emitted(1, 2, &encoded())];
+        let tx = TransactionEvents::read(signature(), &inner, &[]);
+        assert_eq!(tx.events.len(), 2, "both good events kept");
+        assert_eq!(
+            tx.problems,
+            vec![
+                Problem::BadEvent { top_level: 0, position: 1, error: EventError::MalformedBody { name: "ClusterCreated" } },
+                Problem::BadEvent { top_level: 1, position: 0, error: EventError::TooShort },
+                Problem::BadEvent { top_level: 1, position: 1, error: EventError::UnknownDiscriminator([9; 8]) },
+            ]
+        );
+        assert!(!tx.logs_truncated());
+        assert_eq!(tx.problems[0].to_string(), "instruction 0, inner instruction 1: event ClusterCreated has a malformed body");
+    }
+
+    #[test]
+    fn log_truncation_is_the_exact_runtime_line() {
+        let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(logs_truncated(&lines(&["Program x invoke [1]", "Log truncated"])));
+        for almost in ["Program log: Log truncated", "Log truncated ", " Log truncated", "log truncated", "Log truncated."] {
+            assert!(!logs_truncated(&lines(&["Program x invoke [1]", almost])), "{almost:?}");
+        }
+        let tx = TransactionEvents::read(signature(), &[emitted(0, 0, &encoded())], &lines(&["Log truncated"]));
+        assert!(tx.logs_truncated());
+        assert_eq!((tx.events.len(), tx.problems.clone()), (1, vec![Problem::LogsTruncated]), "the event is still read");
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub struct StoreArgs {
     pub version: u32,
     /// `C1 ‖ C2` to the cluster key.
     pub cluster_capsule: [u8; 64],
+    /// `c ‖ z`: the cluster capsule's proof for its label (`encrypted_circuits::capsule`).
+    pub capsule_proof: [u8; 64],
     /// `C1 ‖ C2` to the owner's key.
     pub owner_capsule: [u8; 64],
     /// 0 inline, 1 blob.

@@ -73,10 +73,6 @@ mod secret {
     use rand_core::CryptoRngCore;
     use zeroize::{Zeroize, ZeroizeOnDrop};
 
-    /// The message a wallet signs to derive its user encryption key (Ed25519 signatures are
-    /// deterministic, so the wallet is the only secret a person keeps).
-    pub const USER_KEY_MESSAGE: &[u8] = b"medshare encryption key v1";
-
     /// A validated public key: a canonical, non-identity Ristretto255 point (user keys `P`,
     /// verification shares `S_i`, the cluster key `PK`, recipient keys `P_R`).
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,8 +117,13 @@ mod secret {
     }
 
     impl UserSecretKey {
-        /// `x = H("medshare/v1/user-key", sig)` where `sig` is the wallet's Ed25519 signature
-        /// of [`USER_KEY_MESSAGE`].
+        /// `x = H("medshare/v1/user-key", sig)` where `sig` is the wallet's 64-byte Ed25519
+        /// signature (RFC 8032, `R ‖ S`) of the bytes of a
+        /// [`UserKeyMessage`](crate::wallet_message::UserKeyMessage) (its `to_bytes`: the
+        /// Sign-In-With-Solana text naming the domain, program and key index, in Solana's
+        /// off-chain message envelope). Ed25519 signatures are deterministic, so the wallet
+        /// is the only secret a person keeps; a wallet that signs otherwise must be refused
+        /// by the caller (sign twice, compare).
         pub fn from_wallet_signature(signature: &[u8; 64]) -> Result<Self> {
             let x = hash_to_scalar(DST_USER_KEY, &[signature]);
             if x == Scalar::ZERO {

@@ -6,8 +6,15 @@
 //! - [`hash`]: `H(dst, parts…)`, SHA-256-based hash to a Ristretto255 scalar;
 //! - [`keys`]: typed public keys with canonical-encoding checks, user keys derived from a
 //!   wallet signature, and a Schnorr proof of possession;
+//! - [`wallet_message`]: what a wallet signs to derive its user key — a Sign-In-With-Solana
+//!   text naming the app's domain, the program and a key index, in Solana's off-chain
+//!   message envelope (`alloc`);
 //! - [`record`]: sealing a record under a fresh key point `M` (HKDF-SHA256, AES-256-GCM bound
 //!   to its on-chain place) with ElGamal capsules to the cluster and to the owner;
+//! - [`capsule`]: labelled cluster capsules — a proof of knowledge of the capsule's
+//!   randomness bound to the record it belongs to, so that a capsule copied or re-randomised
+//!   into another record is refused (Shoup & Gennaro's TDH1, EUROCRYPT '98; Schnorr &
+//!   Jakobsson's signed ElGamal, ASIACRYPT 2000);
 //! - [`reencrypt`]: the threshold re-encryption circuit — a node's partial `(A_i, E_i)` with
 //!   a Fiat–Shamir proof of knowledge of `(s_i, r_i)` (a Chaum–Pedersen-style Sigma
 //!   protocol: Chaum & Pedersen, CRYPTO '92; Fiat & Shamir, CRYPTO '86), and its
@@ -19,8 +26,10 @@
 //!   proofs of knowledge of Komlo & Goldberg's FROST, SAC 2020) over `frost-ristretto255`,
 //!   with round-2 packages sealed to each receiver's X25519 key.
 //!
-//! The group is Ristretto255 (RFC 9496). Verification ([`reencrypt::verify`],
-//! [`keys::verify_key_possession`]) is `no_std + alloc` and is the same code inside the SBF
+//! The group is Ristretto255 (RFC 9496). Every proof is a Sigma protocol made
+//! non-interactive by Fiat–Shamir with a 128-bit challenge ([`hash::challenge_128`]).
+//! Verification ([`reencrypt::verify`], [`keys::verify_key_possession`],
+//! [`capsule::verify`]) is `no_std + alloc` and is the same code inside the SBF
 //! program, where group operations and SHA-256 go through the `sol_curve_multiscalar_mul`
 //! and `sol_sha256` syscalls. Everything else needs the default `std` feature.
 //!
@@ -64,7 +73,11 @@
 //! let patient = UserSecretKey::random(&mut rng);
 //! let doctor = UserSecretKey::random(&mut rng);
 //! let binding = RecordBinding { program_id: [2; 32], owner: [3; 32], record_id: 1, version: 1, address: [4; 32] };
-//! let sealed = record::seal(&mut rng, &binding, &[1; 32], b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
+//! let sealed = record::seal(&mut rng, &binding, &params.cluster, b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
+//!
+//! // The program, every node and the doctor check that the capsule is labelled for this record.
+//! let label = binding.capsule_label(&params.cluster, &cluster_key);
+//! encrypted_circuits::capsule::verify(&label, &sealed.cluster_capsule.to_bytes(), &sealed.capsule_proof)?;
 //!
 //! // Nodes 1 and 3 answer the share request; anyone can check their proofs.
 //! let context = RequestContext { program_id: [2; 32], cluster: [1; 32], request: [5; 32], epoch: 0 };
@@ -103,6 +116,8 @@ pub mod group;
 pub mod hash;
 pub mod keys;
 pub mod reencrypt;
+#[cfg(feature = "alloc")]
+pub mod wallet_message;
 
 #[cfg(feature = "std")]
 pub mod aead;

@@ -157,14 +157,15 @@ impl Node {
             let held = self.secrets.share(&self.cluster, cluster.epoch).is_some();
             match cluster.status {
                 accounts::Cluster::ACTIVE if held => {
-                    let share = self.secrets.share(&self.cluster, cluster.epoch).expect("held").key_share()?;
-                    if share.verification_share().to_bytes() != member.verification_share {
-                        bail!("the vault's share of epoch {} does not match S_{} on chain", cluster.epoch, member.index);
+                    let held = self.secrets.share(&self.cluster, cluster.epoch).expect("held");
+                    let (share, cluster_key) = (held.key_share()?, held.cluster_key()?);
+                    if share.verification_share().to_bytes() != member.verification_share || cluster_key != cluster.public_key {
+                        bail!("the vault's share of epoch {} does not match S_{} and PK on chain", cluster.epoch, member.index);
                     }
                     if !member.active {
                         tracing::warn!(index = member.index, "this node is suspended: it will watch but its partials are refused");
                     }
-                    return Ok(crate::serve::Server::new(self.link.clone(), self.cluster, cluster.epoch, member.index, share));
+                    return Ok(crate::serve::Server::new(self.link.clone(), self.cluster, cluster.epoch, member.index, share, cluster_key));
                 }
                 accounts::Cluster::ACTIVE => bail!("the cluster is active in epoch {} but this vault holds no share of it", cluster.epoch),
                 accounts::Cluster::CEREMONY if !held => {

@@ -1,6 +1,9 @@
-//! Serving share requests: a `logsSubscribe` stream of the program's events, a backfill
-//! scan of pending requests on every (re)connect and periodically, and one task per
-//! request that posts this node's proven partial unless the chain already holds it.
+//! Serving share requests: a `programSubscribe` stream of the cluster's pending
+//! `ShareRequest` accounts (the same filters as the backfill: discriminator, cluster,
+//! status pending), a backfill scan of those requests on every (re)connect and
+//! periodically, and one task per request that posts this node's proven partial unless the
+//! chain already holds it. The node reads accounts, not logs or events: nothing a
+//! transaction's builder does to its logs can hide a request from it.
 
 use anyhow::Result;
 use encrypted_circuits::{
@@ -8,7 +11,7 @@ use encrypted_circuits::{
     record::Capsule,
 };
 use futures_util::StreamExt;
-use medshare_client::{Address, PROGRAM_ID, accounts::ShareRequest, events::Event, instructions as ix};
+use medshare_client::{Address, PROGRAM_ID, accounts::ShareRequest, instructions as ix};
 use std::{
     collections::HashSet,
     sync::{Arc, Mutex},
@@ -47,6 +50,8 @@ pub struct Server {
     epoch: u64,
     index: u8,
     share: KeyShare,
+    /// `PK` of this epoch, from the vault: every capsule's label is checked against it.
+    cluster_key: [u8; 32],
     /// Requests with a task running.
     in_flight: Mutex<HashSet<Address>>,
     /// Every request counted in `requests_seen`.
@@ -56,8 +61,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server for `cluster` at `epoch` as node `index`.
-    pub fn new(link: Link, cluster: Address, epoch: u64, index: u8, share: KeyShare) -> Server {
+    /// A server for `cluster` at `epoch` as node `index`, holding `share` of `cluster_key`.
+    pub fn new(link: Link, cluster: Address, epoch: u64, index: u8, share: KeyShare, cluster_key: [u8; 32]) -> Server {
         link.metrics.epoch.set(epoch as i64);
         Server {
             link,
@@ -65,6 +70,7 @@ impl Server {
             epoch,
             index,
             share,
+            cluster_key,
             in_flight: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashSet::new()),
             #[cfg(feature = "fault-injection")]
@@ -84,7 +90,6 @@ impl Server {
     pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<Stop> {
         use solana_commitment_config::CommitmentConfig;
         use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
-        use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
 
         let mut shutdown = self.link.shutdown.clone();
         let mut reconnect_delay = Duration::from_millis(250);
@@ -102,13 +107,12 @@ impl Server {
                     continue;
                 }
             };
-            let filter = RpcTransactionLogsFilter::Mentions(vec![PROGRAM_ID.to_string()]);
-            let config = RpcTransactionLogsConfig { commitment: Some(CommitmentConfig::confirmed()) };
-            let (mut stream, unsubscribe) = match pubsub.logs_subscribe(filter, config).await {
+            let config = medshare_client::rpc::program_accounts_config("ShareRequest", &self.pending_filters(), CommitmentConfig::confirmed());
+            let (mut stream, unsubscribe) = match pubsub.program_subscribe(&PROGRAM_ID, Some(config)).await {
                 Ok(subscription) => subscription,
                 Err(error) => {
                     self.link.metrics.errors.inc();
-                    tracing::warn!(%error, "logsSubscribe failed");
+                    tracing::warn!(%error, "programSubscribe failed");
                     if self.link.sleep(reconnect_delay).await.is_err() {
                         break;
                     }
@@ -117,7 +121,7 @@ impl Server {
             };
             self.link.metrics.subscriptions.inc();
             reconnect_delay = Duration::from_millis(250);
-            tracing::info!(%ws_url, "subscribed to the program's logs");
+            tracing::info!(%ws_url, "subscribed to the cluster's pending share requests");
             // after subscribing, so that no request falls between the scan and the stream
             self.backfill().await;
             let mut backfill = tokio::time::interval_at(tokio::time::Instant::now() + backfill_every, backfill_every);
@@ -135,11 +139,10 @@ impl Server {
                     notification = stream.next() => match notification {
                         None => {
                             self.link.metrics.errors.inc();
-                            tracing::warn!("the log subscription closed; reconnecting");
+                            tracing::warn!("the account subscription closed; reconnecting");
                             break;
                         }
-                        Some(notification) if notification.value.err.is_none() => self.on_logs(&notification.value.logs),
-                        Some(_) => {}
+                        Some(notification) => self.on_account(&notification.value),
                     },
                 }
             }
@@ -169,37 +172,56 @@ impl Server {
         }
     }
 
-    fn on_logs(self: &Arc<Self>, logs: &[String]) {
-        match medshare_client::events::from_logs(logs) {
-            Ok(events) => {
-                for event in events {
-                    if let Event::ShareRequested(requested) = event
-                        && requested.cluster == self.cluster
-                    {
-                        self.spawn_answer(requested.request);
-                    }
+    /// What selects this cluster's pending requests after the `ShareRequest` discriminator:
+    /// `cluster`, and `status = PENDING` (for the subscription and the backfill alike).
+    fn pending_filters(&self) -> [(usize, &[u8]); 2] {
+        [(ShareRequest::CLUSTER_OFFSET, self.cluster.as_ref()), (ShareRequest::STATUS_OFFSET, &[ShareRequest::PENDING])]
+    }
+
+    /// A pending request of this cluster was written (made, or another node's partial
+    /// accepted): answer it unless this node's partial is in. Whatever does not decode is
+    /// counted and skipped, never fatal.
+    fn on_account(self: &Arc<Self>, keyed: &solana_rpc_client_api::response::RpcKeyedAccount) {
+        self.on_request_account(&keyed.pubkey, keyed.account.data.decode());
+    }
+
+    /// [`Server::on_account`] once the account's data is decoded from base64 (`None`: it
+    /// was not).
+    fn on_request_account(self: &Arc<Self>, pubkey: &str, data: Option<Vec<u8>>) {
+        let Ok(address) = pubkey.parse::<Address>() else {
+            self.link.metrics.errors.inc();
+            tracing::warn!(pubkey, "notification for an unparsable address skipped");
+            return;
+        };
+        let decoded = data.ok_or_else(|| "data not in base64".to_owned()).and_then(|data| ShareRequest::decode(&data).map_err(|e| e.to_string()));
+        match decoded {
+            Ok(request) => {
+                if self.wants(&request) {
+                    self.spawn_answer(address);
                 }
             }
             Err(error) => {
                 // another program version or garbage: never fatal
                 self.link.metrics.errors.inc();
-                tracing::warn!(%error, "undecodable program event ignored");
+                tracing::warn!(%address, %error, "undecodable share request notification skipped");
             }
         }
+    }
+
+    /// Whether `request` is this cluster's, pending, of this epoch and lacks this node's partial.
+    fn wants(&self, request: &ShareRequest) -> bool {
+        request.cluster == self.cluster && request.status == ShareRequest::PENDING && request.epoch == self.epoch && !request.has_partial_from(self.index)
     }
 
     /// Scans the cluster's pending requests this node has not answered.
     pub async fn backfill(self: &Arc<Self>) {
         self.link.metrics.backfills.inc();
-        let cluster = self.cluster.to_bytes();
-        let pending = [ShareRequest::PENDING];
-        let filters: [(usize, &[u8]); 2] = [(ShareRequest::CLUSTER_OFFSET, &cluster), (ShareRequest::STATUS_OFFSET, &pending)];
-        match self.link.connection.program_accounts("ShareRequest", &filters).await {
+        match self.link.connection.program_accounts("ShareRequest", &self.pending_filters()).await {
             Ok(accounts) => {
                 let mut queued = 0;
                 for (address, data) in accounts {
                     match ShareRequest::decode(&data) {
-                        Ok(request) if !request.has_partial_from(self.index) && request.epoch == self.epoch => {
+                        Ok(request) if self.wants(&request) => {
                             self.spawn_answer(address);
                             queued += 1;
                         }
@@ -279,6 +301,13 @@ impl Server {
         if self.fault.bad_proofs && !self.in_flight_first_attempt(address) {
             return Ok(Answer::Skipped("faulty node already cheated here"));
         }
+        // Re-encrypt only a capsule labelled for this request's record, owner and version under
+        // our own key: a copied or re-randomised capsule, or one an RPC provider made up, is
+        // refused here, before any partial exists to leak.
+        if let Err(error) = medshare_client::context::verify_request_capsule(&request, &self.cluster_key) {
+            tracing::warn!(request = %address, %error, "the request's capsule is not labelled for its record: refusing to answer");
+            return Ok(Answer::Skipped("its capsule's proof does not verify"));
+        }
         let context = medshare_client::context::request_context(&self.cluster, address, request.epoch);
         let capsule = Capsule::from_bytes(&request.capsule)?;
         let recipient = PublicKey::from_bytes(&request.recipient_key, "recipient key P_R")?;
@@ -338,18 +367,37 @@ mod tests {
             shutdown,
         };
         let share = KeyShare::from_parts(1, &[1; 32]).expect("a share");
-        Arc::new(Server::new(link, Address::new_from_array([3; 32]), 0, 1, share))
+        Arc::new(Server::new(link, Address::new_from_array([3; 32]), 0, 1, share, [7; 32]))
+    }
+
+    /// A `ShareRequest` account of `cluster`, pending, epoch 0, with `accepted` as its bitmap.
+    fn share_request(cluster: [u8; 32], accepted: u16) -> Vec<u8> {
+        let mut data = vec![0u8; ShareRequest::LEN];
+        data[..8].copy_from_slice(&medshare_client::discriminator("account", "ShareRequest"));
+        data[ShareRequest::CLUSTER_OFFSET..ShareRequest::CLUSTER_OFFSET + 32].copy_from_slice(&cluster);
+        // `accepted` is the u16 right after epoch, expires_at, created_at, record_version
+        let accepted_at = ShareRequest::CLUSTER_OFFSET + 32 + 64 + 8 + 8 + 8 + 4;
+        data[accepted_at..accepted_at + 2].copy_from_slice(&accepted.to_le_bytes());
+        data[ShareRequest::STATUS_OFFSET] = ShareRequest::PENDING;
+        data
     }
 
     #[test]
-    fn garbage_in_the_programs_logs_is_counted_not_fatal() {
+    fn garbage_share_request_notifications_are_counted_not_fatal() {
         let metrics = Metrics::new();
         let server = server(&metrics);
-        let ours = |data: &str| vec![format!("Program {PROGRAM_ID} invoke [1]"), format!("Program data: {data}"), format!("Program {PROGRAM_ID} success")];
-        server.on_logs(&ours("!!! not base64"));
-        server.on_logs(&ours("AAAAAAAAAAAAAAAA"));
-        server.on_logs(&["Program data: from nobody".to_owned(), "random line".to_owned()]);
-        assert_eq!(metrics.errors.get(), 2, "two undecodable events of this program, counted");
-        assert_eq!(metrics.requests_seen.get(), 0, "nothing was taken for a request");
+        let address = Address::new_from_array([4; 32]).to_string();
+        server.on_request_account(&address, Some(b"not a share request".to_vec()));
+        server.on_request_account(&address, Some(vec![0; ShareRequest::LEN]));
+        server.on_request_account("not an address", Some(share_request([3; 32], 0)));
+        server.on_request_account(&address, None);
+        assert_eq!(metrics.errors.get(), 4, "four undecodable notifications, counted");
+        // well-formed, but another cluster's, or already holding this node's (index 1) partial
+        let mine = share_request([3; 32], 0b1);
+        assert!(ShareRequest::decode(&mine).expect("decodes").has_partial_from(1), "the layout the test writes");
+        server.on_request_account(&address, Some(share_request([9; 32], 0)));
+        server.on_request_account(&address, Some(mine));
+        assert_eq!(metrics.errors.get(), 4);
+        assert_eq!(metrics.requests_seen.get(), 0, "nothing was taken for a request to answer");
     }
 }

@@ -61,6 +61,12 @@ impl EpochShare {
         let secret = Zeroizing::new(<[u8; 32]>::try_from(hex::decode(&self.secret)?.as_slice()).context("a 32-byte secret")?);
         Ok(KeyShare::from_parts(self.index, &secret)?)
     }
+
+    /// The cluster key `PK` this share belongs to: the node checks every capsule's label
+    /// against it, not against what its RPC provider says the key is.
+    pub fn cluster_key(&self) -> Result<[u8; 32]> {
+        <[u8; 32]>::try_from(hex::decode(&self.cluster_key)?.as_slice()).context("a 32-byte cluster key")
+    }
 }
 
 impl Drop for EpochShare {

@@ -1,9 +1,12 @@
 //! Where a [`crate::world::World`] runs: the real `.so` in LiteSVM ([`Svm`]), or a real
-//! local validator over JSON-RPC and the websocket ([`Rpc`]). The same deployment code
-//! drives both.
+//! local validator over JSON-RPC ([`Rpc`]). The same deployment code drives both, and both
+//! read the program's events as clients do: from the transaction's inner instructions.
 
-use litesvm::LiteSVM;
-use medshare_client::{Address, PROGRAM_ID};
+use litesvm::{LiteSVM, types::TransactionMetadata};
+use medshare_client::{
+    Address, PROGRAM_ID,
+    events::{Event, InnerInstruction, Problem, TransactionEvents},
+};
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -17,6 +20,16 @@ pub struct Outcome {
     pub logs: Vec<String>,
     /// Compute units the program consumed.
     pub compute_units_consumed: u64,
+    /// The program's events, from its inner instructions, in order.
+    pub events: Vec<Event>,
+    /// What could not be read (truncated logs, an event that does not decode).
+    pub problems: Vec<Problem>,
+}
+
+impl Outcome {
+    fn new(logs: Vec<String>, compute_units_consumed: u64, read: TransactionEvents) -> Outcome {
+        Outcome { logs, compute_units_consumed, events: read.events, problems: read.problems }
+    }
 }
 
 /// A failed transaction.
@@ -51,10 +64,36 @@ pub trait Chain {
 /// LiteSVM with the program loaded.
 pub struct Svm(pub LiteSVM);
 
+/// The program's events in a transaction LiteSVM ran ([`crate::svm::send`] with `payer`
+/// and `instructions`): its inner instructions, account indexes resolved against the keys
+/// of the message that call compiled.
+pub fn svm_events(payer: &Address, instructions: &[Instruction], meta: &TransactionMetadata) -> TransactionEvents {
+    // the same compilation as `Transaction::new_signed_with_payer`, so the same key order
+    let keys = solana_message::Message::new(instructions, Some(payer)).account_keys;
+    let key = |index: u8| keys.get(usize::from(index)).copied().expect("an inner instruction's account index is in the message");
+    let mut inner = Vec::new();
+    for (top_level, list) in meta.inner_instructions.iter().enumerate() {
+        for (position, recorded) in list.iter().enumerate() {
+            let instruction = &recorded.instruction;
+            inner.push(InnerInstruction {
+                top_level: top_level as u8,
+                position,
+                program_id: key(instruction.program_id_index),
+                accounts: instruction.accounts.iter().map(|&index| key(index)).collect(),
+                data: instruction.data.clone(),
+            });
+        }
+    }
+    TransactionEvents::read(meta.signature, &inner, &meta.logs)
+}
+
 impl Chain for Svm {
     fn send(&mut self, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Result<Outcome, Failure> {
         crate::svm::send(&mut self.0, payer, others, instructions)
-            .map(|meta| Outcome { logs: meta.logs, compute_units_consumed: meta.compute_units_consumed })
+            .map(|meta| {
+                let read = svm_events(&payer.pubkey(), instructions, &meta);
+                Outcome::new(meta.logs, meta.compute_units_consumed, read)
+            })
             .map_err(|failure| Failure { err: failure.err, logs: failure.meta.logs })
     }
 
@@ -67,28 +106,17 @@ impl Chain for Svm {
     }
 }
 
-/// A local validator reached over JSON-RPC (blocking client) with the program's logs
-/// streamed over the websocket, so that events are read as a real client reads them.
+/// A local validator reached over JSON-RPC (blocking client); each transaction sent is read
+/// back with `getTransaction`, so that events are read as a real client reads them.
 pub struct Rpc {
     /// The validator (stopped on drop).
     pub localnet: crate::localnet::BlockingLocalnet,
-    logs: crossbeam_channel::Receiver<solana_rpc_client_api::response::Response<solana_rpc_client_api::response::RpcLogsResponse>>,
-    _subscription: solana_pubsub_client::pubsub_client::PubsubLogsClientSubscription,
 }
 
 impl Rpc {
-    /// Starts a validator with the program and subscribes to its logs.
+    /// Starts a validator with the program.
     pub fn start() -> Rpc {
-        use solana_commitment_config::CommitmentConfig;
-        use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
-        let localnet = crate::localnet::BlockingLocalnet::start();
-        let (subscription, logs) = solana_pubsub_client::pubsub_client::PubsubClient::logs_subscribe(
-            localnet.validator.rpc_pubsub_url(),
-            RpcTransactionLogsFilter::Mentions(vec![PROGRAM_ID.to_string()]),
-            RpcTransactionLogsConfig { commitment: Some(CommitmentConfig::confirmed()) },
-        )
-        .expect("logsSubscribe");
-        Rpc { localnet, logs, _subscription: subscription }
+        Rpc { localnet: crate::localnet::BlockingLocalnet::start() }
     }
 }
 
@@ -107,15 +135,10 @@ impl Chain for Rpc {
         let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
         match rpc.send_and_confirm_transaction(&tx) {
             Ok(signature) => {
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                loop {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    let notification = self.logs.recv_timeout(left).expect("logsSubscribe delivers the transaction's logs");
-                    if notification.value.signature == signature.to_string() {
-                        let logs = notification.value.logs;
-                        return Ok(Outcome { compute_units_consumed: consumed(&logs), logs });
-                    }
-                }
+                let tx = crate::localnet::confirmed_transaction(rpc, &signature);
+                let read = medshare_client::rpc::transaction_events(signature, &tx);
+                let logs = crate::localnet::logs(&tx);
+                Ok(Outcome::new(logs.clone(), consumed(&logs), read))
             }
             Err(error) => {
                 use solana_rpc_client_api::{client_error::ErrorKind, request::RpcError, request::RpcResponseErrorData};

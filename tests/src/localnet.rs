@@ -1,14 +1,19 @@
 //! A real local cluster: the in-process `solana-test-validator` with the program deployed
 //! through the upgradeable loader from the `.so`, reached over JSON-RPC and the websocket.
+//! Events are read back as clients read them: `getTransaction`, then the inner instructions
+//! (`medshare_client::rpc::transaction_events`).
 
 use medshare_client::PROGRAM_ID;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_pubkey::Pubkey;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
+use solana_rpc_client_api::config::RpcTransactionConfig;
+use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_test_validator::{TestValidator, TestValidatorGenesis, UpgradeableProgramInfo};
 use solana_transaction::Transaction;
+use solana_transaction_status_client_types::{EncodedConfirmedTransactionWithStatusMeta, UiTransactionEncoding, option_serializer::OptionSerializer};
 use std::{
     path::PathBuf,
     sync::atomic::{AtomicU16, Ordering},
@@ -87,51 +92,72 @@ impl Drop for Localnet {
     }
 }
 
-/// What one transaction did, as the websocket's `logsSubscribe` reported it at `confirmed`.
+/// What one transaction did, as `getTransaction` reports it at `confirmed`.
 pub struct Observed {
     /// The transaction signature.
-    pub signature: solana_signature::Signature,
+    pub signature: Signature,
     /// Its log lines.
     pub logs: Vec<String>,
-    /// The program's events decoded from those lines.
+    /// The program's events decoded from its inner instructions.
     pub events: Vec<medshare_client::events::Event>,
+}
+
+/// How the tests read a transaction back: JSON, `confirmed`, v0 allowed.
+fn transaction_config() -> RpcTransactionConfig {
+    RpcTransactionConfig {
+        encoding: Some(UiTransactionEncoding::Json),
+        commitment: Some(CommitmentConfig::confirmed()),
+        max_supported_transaction_version: Some(0),
+    }
+}
+
+/// How long a confirmed transaction may take to show up in `getTransaction`.
+const HISTORY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A confirmed transaction as `getTransaction` returns it, asked until it is there (up to
+/// 30 s). Panics past that.
+pub fn confirmed_transaction(rpc: &solana_rpc_client::rpc_client::RpcClient, signature: &Signature) -> EncodedConfirmedTransactionWithStatusMeta {
+    let deadline = Instant::now() + HISTORY_DEADLINE;
+    loop {
+        match rpc.get_transaction_with_config(signature, transaction_config()) {
+            Ok(tx) => return tx,
+            Err(error) if Instant::now() > deadline => panic!("getTransaction {signature}: {error}"),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+}
+
+/// A transaction's log lines (none if the node did not return them).
+pub fn logs(tx: &EncodedConfirmedTransactionWithStatusMeta) -> Vec<String> {
+    match tx.transaction.meta.as_ref().map(|meta| &meta.log_messages) {
+        Some(OptionSerializer::Some(logs)) => logs.clone(),
+        _ => Vec::new(),
+    }
 }
 
 impl Localnet {
     /// Sends `instructions` (signed by `payer` and `others`) over JSON-RPC and returns the
-    /// program's logs and events as the websocket subscription delivers them.
+    /// transaction's logs and the program's events as `getTransaction` reports them; an
+    /// event that does not decode is an error.
     pub async fn send_observed(&self, payer: &Keypair, others: &[&Keypair], instructions: &[solana_instruction::Instruction]) -> Result<Observed, String> {
-        use futures_util::StreamExt;
-        use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
-        use solana_rpc_client_api::config::{RpcTransactionLogsConfig, RpcTransactionLogsFilter};
-
-        let pubsub = PubsubClient::new(self.validator.rpc_pubsub_url()).await.map_err(|e| e.to_string())?;
-        let (mut stream, unsubscribe) = pubsub
-            .logs_subscribe(
-                RpcTransactionLogsFilter::Mentions(vec![PROGRAM_ID.to_string()]),
-                RpcTransactionLogsConfig { commitment: Some(CommitmentConfig::confirmed()) },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
         let mut signers = vec![payer];
         signers.extend_from_slice(others);
         let blockhash = self.rpc.get_latest_blockhash().await.map_err(|e| e.to_string())?;
         let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
         let signature = self.rpc.send_and_confirm_transaction(&tx).await.map_err(|e| e.to_string())?;
-        let deadline = std::time::Duration::from_secs(30);
-        let logs = loop {
-            let notification = tokio::time::timeout(deadline, stream.next())
-                .await
-                .map_err(|_| format!("no logsSubscribe notification for {signature} in {deadline:?}"))?
-                .ok_or("the log subscription closed")?;
-            if notification.value.signature == signature.to_string() {
-                break notification.value.logs;
+        let deadline = Instant::now() + HISTORY_DEADLINE;
+        let tx = loop {
+            match self.rpc.get_transaction_with_config(&signature, transaction_config()).await {
+                Ok(tx) => break tx,
+                Err(error) if Instant::now() > deadline => return Err(format!("getTransaction {signature}: {error}")),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
             }
         };
-        drop(stream);
-        unsubscribe().await;
-        let events = medshare_client::events::from_logs(&logs).map_err(|e| e.to_string())?;
-        Ok(Observed { signature, logs, events })
+        let read = medshare_client::rpc::transaction_events(signature, &tx);
+        if let Some(problem) = read.problems.iter().find(|p| !matches!(p, medshare_client::events::Problem::LogsTruncated)) {
+            return Err(format!("transaction {signature}: {problem}"));
+        }
+        Ok(Observed { signature, logs: logs(&tx), events: read.events })
     }
 }
 

@@ -73,6 +73,7 @@ fn client_instructions() -> Vec<(&'static str, solana_instruction::Instruction)>
     let store = ix::StoreArgs {
         version: 1,
         cluster_capsule: [0; 64],
+        capsule_proof: [0; 64],
         owner_capsule: [0; 64],
         storage: 0,
         ciphertext_len: 28,

@@ -3,11 +3,11 @@
 
 use medshare_client::{
     PROGRAM_ID, discriminator, errors,
-    events::{self, Event},
+    events::Event,
     instructions::{self, CreateClusterArgs},
     pda,
 };
-use medshare_tests::svm;
+use medshare_tests::{chain, svm};
 use solana_signer::Signer;
 
 /// Byte offsets of `Cluster` fields (after the 8-byte discriminator), as laid out by
@@ -33,7 +33,8 @@ fn create_cluster_writes_the_account_and_emits_the_event() {
     let admin = svm::funded(&mut svm, 10);
     let args = CreateClusterArgs { cluster_id: 7, threshold: 3, size: 5 };
     let (ix, cluster) = instructions::create_cluster(&admin.pubkey(), args);
-    let meta = svm::send(&mut svm, &admin, &[], &[ix]).unwrap_or_else(|e| panic!("create_cluster: {:?}\n{}", e.err, e.meta.logs.join("\n")));
+    let meta =
+        svm::send(&mut svm, &admin, &[], std::slice::from_ref(&ix)).unwrap_or_else(|e| panic!("create_cluster: {:?}\n{}", e.err, e.meta.logs.join("\n")));
     println!("create_cluster consumed {} CU", meta.compute_units_consumed);
 
     let account = svm.get_account(&cluster).expect("the cluster account exists");
@@ -53,7 +54,9 @@ fn create_cluster_writes_the_account_and_emits_the_event() {
     assert_eq!(data[layout::BUMP], pda::cluster(&admin.pubkey(), 7).1);
     assert!(data[layout::MEMBERS..].iter().all(|b| *b == 0), "member slots start empty");
 
-    let events = events::from_logs(&meta.logs).expect("our events decode");
+    let read = chain::svm_events(&admin.pubkey(), &[ix], &meta);
+    assert!(read.problems.is_empty(), "our events decode: {:?}", read.problems);
+    let events = read.events;
     assert_eq!(events.len(), 1);
     let Event::ClusterCreated(event) = &events[0] else { panic!("expected ClusterCreated, got {:?}", events[0]) };
     assert_eq!(event.cluster, cluster);

@@ -143,7 +143,7 @@ fn a_cheating_node_is_counted_and_named_and_the_share_completes() {
     let mut bad = world.partial(4, &request);
     bad.e = world.partial(1, &request).e;
     let meta = world.post_partial(4, &request, &bad).expect("the transaction succeeds so that the fault is recorded");
-    let rejected = medshare_client::events::from_logs(&meta.logs).unwrap();
+    let rejected = &meta.events;
     let Some(Event::PartialRejected(event)) = rejected.first() else { panic!("expected PartialRejected, got {rejected:?}") };
     assert_eq!((event.index, event.authority, event.faults, event.request), (4, world.nodes[3].authority.pubkey(), 1, request));
     assert_eq!(world.cluster_account().members[3].faults, 1);

@@ -12,9 +12,10 @@ const END: &str = "<!-- bench:circuit:end -->";
 const CU_START: &str = "<!-- bench:cu:start (written by `cargo xtask cu`) -->";
 const CU_END: &str = "<!-- bench:cu:end -->";
 
-/// Compute-unit goals of the program's instructions (issue #4).
+/// Compute-unit goals of the program's instructions (issue #9: the store goal is for a new
+/// record with 1 KiB inline and its capsule proof).
 const CU_GOALS: &[(&str, u64)] =
-    &[("share_patient_data_callback", 13_000), ("register_user_key", 7_000), ("store_patient_data", 6_000), ("share_patient_data", 6_000)];
+    &[("share_patient_data_callback", 12_000), ("register_user_key", 7_000), ("store_patient_data", 7_500), ("share_patient_data", 6_000)];
 
 /// `cargo xtask cu`: runs `tests/tests/program_cu.rs`, which writes `target/cu-report.json`,
 /// and tabulates it against the goals in `docs/BENCHMARKS.md`.
@@ -136,7 +137,7 @@ fn report(times: &BTreeMap<String, f64>, openssl: f64) -> Result<String> {
         writeln!(out, "| {name} | {:.1} µs | {ratio:.2}x | {goal_text} | {met} |", ns / 1e3)?;
         Ok(())
     };
-    row(&mut out, "partial with proof", get("circuit/partial_with_proof")?, Some(5.0))?;
+    row(&mut out, "partial with proof", get("circuit/partial_with_proof")?, Some(4.4))?;
     row(&mut out, "verify one partial", get("circuit/verify")?, Some(4.0))?;
     let single = get("circuit/verify")?;
     for t in [3, 8, 16] {

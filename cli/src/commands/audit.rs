@@ -1,6 +1,8 @@
 //! `audit`: who shared what with whom, rebuilt from the program's events alone (every
-//! successful transaction of the program in the RPC node's history), filtered to a record,
-//! an owner or a recipient.
+//! successful transaction of the program in the RPC node's history, its events read from
+//! its inner instructions), filtered to a record, an owner or a recipient. Transactions that
+//! could not be read fully (truncated logs, an event that does not decode, a transaction
+//! that could not be fetched) are listed as warnings; the audit still succeeds.
 
 use anyhow::Result;
 use medshare_client::{PROGRAM_ID, audit::AuditTrail};
@@ -15,8 +17,8 @@ use crate::{
 /// Reads the program's history and folds it into the trail.
 pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
     let subject = scope.subject()?;
-    let events = session.connection.events_mentioning(&PROGRAM_ID).await?;
-    let trail = AuditTrail::from_events(&events);
+    let transactions = session.connection.events_mentioning(&PROGRAM_ID).await?;
+    let trail = AuditTrail::from_transactions(&transactions);
 
     let records: Vec<Value> = trail
         .records
@@ -51,15 +53,20 @@ pub async fn audit(session: &Session, scope: Scope) -> Result<Report> {
     let faults: Vec<Value> =
         trail.faults.iter().map(|((cluster, index), faults)| json!({ "cluster": cluster.to_string(), "index": index, "faults": faults })).collect();
 
-    let text = render(events.len(), &records, &shares, &faults);
-    let json = json!({ "events": events.len(), "records": records, "shares": shares, "faults": faults });
+    let warnings: Vec<Value> =
+        trail.warnings.iter().map(|w| json!({ "signature": w.signature.to_string(), "kind": w.problem.kind(), "message": w.problem.to_string() })).collect();
+
+    let text = render(trail.events, transactions.len(), &records, &shares, &faults, &warnings);
+    let json = json!({
+        "events": trail.events, "transactions": transactions.len(), "records": records, "shares": shares, "faults": faults, "warnings": warnings,
+    });
     Ok(Report::new(json, text))
 }
 
-/// The trail as tables: records, shares, faults.
-fn render(events: usize, records: &[Value], shares: &[Value], faults: &[Value]) -> String {
+/// The trail as tables: records, shares, faults, then one line per warning.
+fn render(events: usize, transactions: usize, records: &[Value], shares: &[Value], faults: &[Value], warnings: &[Value]) -> String {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    let mut out = format!("audit trail from {events} on-chain events\n\nrecords\n");
+    let mut out = format!("audit trail from {events} on-chain events in {transactions} transactions\n\nrecords\n");
     let rows: Vec<Vec<String>> = records.iter().map(|r| vec![text(&r["record"]), text(&r["owner"]), text(&r["versions"])]).collect();
     out.push_str(&table(&["RECORD", "OWNER", "VERSIONS"], &rows));
     out.push_str("\n\nshares\n");
@@ -89,6 +96,12 @@ fn render(events: usize, records: &[Value], shares: &[Value], faults: &[Value]) 
         out.push_str("\n\nfaults\n");
         let rows: Vec<Vec<String>> = faults.iter().map(|f| vec![text(&f["cluster"]), text(&f["index"]), text(&f["faults"])]).collect();
         out.push_str(&table(&["CLUSTER", "NODE", "FAULTS"], &rows));
+    }
+    if !warnings.is_empty() {
+        out.push_str(&format!("\n\nwarnings: {} problem(s); the trail may be incomplete\n", warnings.len()));
+        for w in warnings {
+            out.push_str(&format!("warning: transaction {}: {}\n", text(&w["signature"]), text(&w["message"])));
+        }
     }
     out
 }

@@ -13,10 +13,12 @@ use clap::Subcommand;
 /// `medshare` commands.
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Registers the wallet's encryption key (derived from a wallet signature) with a proof of possession.
-    RegisterKey,
+    /// Registers the wallet's encryption key (derived from a wallet signature) with a proof of possession; --rotate moves to the next key.
+    RegisterKey(keys::RegisterArgs),
     /// Seals a file and stores it as a record (FHIR R4 JSON unless --raw).
     Store(records::StoreArgs),
+    /// Re-keys one's record: the same bytes as the next version under the cluster's current key.
+    Rekey(records::RekeyArgs),
     /// Lists an owner's records.
     List {
         /// The owner (default: the wallet).
@@ -83,8 +85,9 @@ impl Scope {
 pub async fn run(cli: Cli) -> Result<Report> {
     let session = Session::new(&cli);
     match cli.command {
-        Command::RegisterKey => keys::register(&session).await,
+        Command::RegisterKey(args) => keys::register(&session, args).await,
         Command::Store(args) => records::store(&session, args).await,
+        Command::Rekey(args) => records::rekey(&session, args).await,
         Command::List { owner } => records::list(&session, owner).await,
         Command::Share(args) => shares::share(&session, args).await,
         Command::Revoke { request } => shares::revoke(&session, &request).await,

@@ -5,7 +5,12 @@ use encrypted_circuits::{
     keys::PublicKey,
     record::{self, Capsule},
 };
-use medshare_client::{Address, accounts::Record, accounts::ShareRequest, context::record_binding, instructions as ix, pda};
+use medshare_client::{
+    Address,
+    accounts::{Record, ShareRequest},
+    context::{record_binding, seal_version, verify_request_capsule},
+    instructions as ix, pda,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use solana_signer::Signer;
@@ -57,28 +62,103 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
     let plaintext = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let kind = if args.raw { None } else { Some(check_fhir(&plaintext)?) };
     let cluster_address = session::address(&args.cluster, "cluster")?;
-    let cluster = session.cluster(&cluster_address).await?;
-    if cluster.status != medshare_client::accounts::Cluster::ACTIVE {
-        bail!("cluster {cluster_address} is not active yet (its key ceremony has not finished)");
-    }
-    let cluster_key = PublicKey::from_bytes(&cluster.public_key, "cluster key")?;
-    let owner_key = session.encryption_key(&wallet)?.public_key();
-
     let record_id = match args.id {
         Some(id) => id,
         None => next_record_id(session, &owner).await?,
     };
+    let stored = store_version(session, &wallet, &cluster_address, record_id, &plaintext, args.blob_dir.as_deref()).await?;
+    let json = json!({
+        "record": stored.address.to_string(), "record_id": record_id, "version": stored.version, "owner": owner.to_string(),
+        "cluster": cluster_address.to_string(), "storage": stored.storage(), "plaintext_len": plaintext.len(),
+        "ciphertext_len": stored.ciphertext_len, "resource_type": kind, "blob": stored.blob, "signature": stored.signature.to_string(),
+    });
+    let text = format!(
+        "stored record {} (id {record_id}, version {}, {}, {} bytes sealed{})\nsignature {}",
+        stored.address,
+        stored.version,
+        stored.storage(),
+        stored.ciphertext_len,
+        kind.map(|k| format!(", FHIR {k}")).unwrap_or_default(),
+        stored.signature
+    );
+    Ok(Report::new(json, text))
+}
+
+/// `rekey` options.
+#[derive(clap::Args, Debug)]
+pub struct RekeyArgs {
+    /// The record (yours).
+    pub record: String,
+    /// The blob store, for records kept off chain (the new version is written there too).
+    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
+    pub blob_dir: Option<PathBuf>,
+}
+
+/// Re-keys one's own record: opens the current version with the owner capsule and stores the
+/// same bytes as the next version, under a fresh record key sealed to the cluster's current
+/// key. Needed after the cluster's key changed (`medshare cluster new-epoch`), and the remedy
+/// when partials were already posted for a revoked share.
+pub async fn rekey(session: &Session, args: RekeyArgs) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let address = session::address(&args.record, "record")?;
+    let record = session.record(&address).await?;
+    session::require_signer(&wallet, &record.owner, "record owner")?;
+    let plaintext = open_as_owner(session, &wallet, &record, args.blob_dir.as_deref())?;
+    let stored = store_version(session, &wallet, &record.cluster, record.record_id, &plaintext, args.blob_dir.as_deref()).await?;
+    let json = json!({
+        "record": address.to_string(), "previous_version": record.version, "version": stored.version,
+        "previous_epoch": record.sealed_epoch, "storage": stored.storage(), "signature": stored.signature.to_string(),
+    });
+    let text = format!(
+        "re-keyed record {address}: version {} (epoch {} key) -> version {} under the cluster's current key\nsignature {}",
+        record.version, record.sealed_epoch, stored.version, stored.signature
+    );
+    Ok(Report::new(json, text))
+}
+
+/// What [`store_version`] wrote.
+struct Stored {
+    address: Address,
+    version: u32,
+    ciphertext_len: usize,
+    blob: Option<PathBuf>,
+    signature: solana_signature::Signature,
+}
+
+impl Stored {
+    fn storage(&self) -> &'static str {
+        if self.blob.is_some() { "blob" } else { "inline" }
+    }
+}
+
+/// Seals `plaintext` as the next version of the wallet's record `record_id` (version 1 when
+/// it does not exist) under the cluster's current key, and writes it.
+async fn store_version(
+    session: &Session,
+    wallet: &solana_keypair::Keypair,
+    cluster_address: &Address,
+    record_id: u64,
+    plaintext: &[u8],
+    blob_dir: Option<&std::path::Path>,
+) -> Result<Stored> {
+    let owner = wallet.pubkey();
+    let cluster = session.cluster(cluster_address).await?;
+    if cluster.status != medshare_client::accounts::Cluster::ACTIVE {
+        bail!("cluster {cluster_address} is not active yet (its key ceremony has not finished)");
+    }
+    let cluster_key = PublicKey::from_bytes(&cluster.public_key, "cluster key")?;
+    let owner_key = session.sealing_key(wallet).await?.1.public_key();
     let address = pda::record(&owner, record_id);
     let version = match session.connection.account(&address).await? {
         Some(data) => Record::decode(&data)?.version + 1,
         None => 1,
     };
-    let binding = record_binding(&owner, record_id, version);
-    let sealed = record::seal(&mut rand::rngs::OsRng, &binding, &plaintext, &cluster_key, &owner_key);
+    let sealed = seal_version(&mut rand::rngs::OsRng, &owner, record_id, version, cluster_address, &cluster_key, &owner_key, plaintext);
     let ciphertext = sealed.ciphertext;
     let mut store_args = ix::StoreArgs {
         version,
         cluster_capsule: sealed.cluster_capsule.to_bytes(),
+        capsule_proof: sealed.capsule_proof.to_bytes(),
         owner_capsule: sealed.owner_capsule.to_bytes(),
         storage: Record::INLINE,
         ciphertext_len: ciphertext.len() as u32,
@@ -88,43 +168,27 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
     };
     let mut blob = None;
     if ciphertext.len() > INLINE_MAX {
-        let dir = args
-            .blob_dir
-            .clone()
-            .ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
+        let dir = blob_dir.ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
         let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
-        let path = write_blob(&dir, &digest, &ciphertext)?;
+        blob = Some(write_blob(dir, &digest, &ciphertext)?);
         store_args.storage = Record::BLOB;
         store_args.digest = digest;
         store_args.uri = format!("{BLOB_URI_PREFIX}{}", hex::encode(digest)).into_bytes();
-        blob = Some(path);
     }
 
     let instructions = match blob {
-        Some(_) => vec![ix::store_patient_data(&owner, &cluster_address, record_id, &store_args).0],
-        None => ix::store_inline(&owner, &cluster_address, record_id, &store_args, &ciphertext).0,
+        Some(_) => vec![ix::store_patient_data(&owner, cluster_address, record_id, &store_args).0],
+        None => ix::store_inline(&owner, cluster_address, record_id, &store_args, &ciphertext).0,
     };
     let progress = progress_bar(ciphertext.len() as u64, "writing the record on chain");
     let mut signature = None;
     for (i, instruction) in instructions.into_iter().enumerate() {
-        signature = Some(session.connection.send(&wallet, &[], &[instruction]).await?);
+        signature = Some(session.connection.send(wallet, &[], &[instruction]).await?);
         progress.set_position(((i + 1) * ix::INLINE_CHUNK).min(ciphertext.len()) as u64);
     }
     progress.finish_and_clear();
     let signature = signature.expect("at least the store instruction");
-
-    let storage = if blob.is_some() { "blob" } else { "inline" };
-    let json = json!({
-        "record": address.to_string(), "record_id": record_id, "version": version, "owner": owner.to_string(),
-        "cluster": cluster_address.to_string(), "storage": storage, "plaintext_len": plaintext.len(),
-        "ciphertext_len": ciphertext.len(), "resource_type": kind, "blob": blob, "signature": signature.to_string(),
-    });
-    let text = format!(
-        "stored record {address} (id {record_id}, version {version}, {storage}, {} bytes sealed{})\nsignature {signature}",
-        ciphertext.len(),
-        kind.map(|k| format!(", FHIR {k}")).unwrap_or_default()
-    );
-    Ok(Report::new(json, text))
+    Ok(Stored { address, version, ciphertext_len: ciphertext.len(), blob, signature })
 }
 
 /// One past the highest record id the owner has.
@@ -219,13 +283,12 @@ pub struct OpenArgs {
 /// Opens a completed share as its recipient, or a record as its owner.
 pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
     let wallet = session.wallet()?;
-    let key = session.encryption_key(&wallet)?;
     let address = session::address(&args.address, "record or share request")?;
     let data = session.account(&address, "account").await?;
-    let (record_address, record, key_point, opened_as) = if let Ok(record) = Record::decode(&data) {
+    let (record_address, record, plaintext, opened_as) = if let Ok(record) = Record::decode(&data) {
         session::require_signer(&wallet, &record.owner, "record owner")?;
-        let capsule = Capsule::from_bytes(&record.owner_capsule)?;
-        (address, record, capsule.open(&key)?, "owner")
+        let plaintext = open_as_owner(session, &wallet, &record, args.blob_dir.as_deref())?;
+        (address, record, plaintext, "owner")
     } else if ShareRequest::decode(&data).is_ok() {
         let request = wait_for_completion(session, &address, args.wait).await?;
         session::require_signer(&wallet, &request.recipient, "share's recipient")?;
@@ -233,17 +296,18 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         if record.version != request.record_version {
             bail!("the record is at version {} now; this share was for version {}, whose ciphertext is gone", record.version, request.record_version);
         }
-        let combined = medshare_client::context::combine_accepted(&request)?;
-        (request.record, record, combined.open(&key)?, "recipient")
+        // the capsule must be the one this record version's owner sealed, for this record
+        verify_request_capsule(&request, &record.cluster_key)
+            .map_err(|e| anyhow!("share request {address} carries a capsule that is not this record's ({e}): refusing to combine"))?;
+        let (_, key) = session.key_matching(&wallet, &request.recipient_key)?.ok_or_else(|| {
+            anyhow!("share request {address} was made to key {}, which is none of {}", hex::encode(request.recipient_key), session.keys_searched())
+        })?;
+        let key_point = medshare_client::context::combine_accepted(&request)?.open(&key)?;
+        let plaintext = decrypt(&record, &key_point, args.blob_dir.as_deref())?;
+        (request.record, record, plaintext, "recipient")
     } else {
         bail!("{address} is neither a record nor a share request");
     };
-    let ciphertext = match record.storage {
-        Record::BLOB => read_blob(&record, args.blob_dir.as_deref())?,
-        _ => record.inline.clone(),
-    };
-    let binding = record_binding(&record.owner, record.record_id, record.version);
-    let plaintext = record::open(&binding, &key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))?;
     let digest = hex::encode(Sha256::digest(&plaintext));
     let mut json =
         json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
@@ -262,6 +326,31 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         }
     };
     Ok(Report::new(json, text))
+}
+
+/// The plaintext of one's own record, from its owner capsule.
+fn open_as_owner(session: &Session, wallet: &solana_keypair::Keypair, record: &Record, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    // sealed to whichever of the wallet's keys was registered when this version was stored
+    let capsule = Capsule::from_bytes(&record.owner_capsule)?;
+    let ciphertext = match record.storage {
+        Record::BLOB => read_blob(record, blob_dir)?,
+        _ => record.inline.clone(),
+    };
+    let binding = record_binding(&record.owner, record.record_id, record.version);
+    let opened = session.find_key(wallet, |key| Ok(record::open(&binding, &capsule.open(key)?, &ciphertext).ok()))?;
+    opened
+        .map(|(_, _, plaintext)| plaintext)
+        .ok_or_else(|| anyhow!("the record does not decrypt with {}: wrong key or tampered ciphertext", session.keys_searched()))
+}
+
+/// Reads the record's ciphertext (inline, or its blob checked against the digest) and opens it.
+fn decrypt(record: &Record, key_point: &encrypted_circuits::record::RecordKeyPoint, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    let ciphertext = match record.storage {
+        Record::BLOB => read_blob(record, blob_dir)?,
+        _ => record.inline.clone(),
+    };
+    let binding = record_binding(&record.owner, record.record_id, record.version);
+    record::open(&binding, key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))
 }
 
 /// The request once completed, polling up to `wait`; a clear error for revoked, expired or

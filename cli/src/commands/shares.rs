@@ -34,6 +34,16 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
     let recipient = session::address(&args.recipient, "recipient")?;
     let record = session.record(&record_address).await?;
     session::require_signer(&wallet, &record.owner, "record owner")?;
+    let cluster = session.cluster(&record.cluster).await?;
+    if record.cluster_key != cluster.public_key {
+        bail!(
+            "record {record_address} v{} is sealed to the cluster's epoch-{} key, and the cluster has a new key (epoch {}): \
+             re-key it first with `medshare rekey {record_address}`",
+            record.version,
+            record.sealed_epoch,
+            cluster.epoch
+        );
+    }
     let expires_at = match (args.expires_in, args.expires_at) {
         (Some(duration), _) => medshare_client::unix_now() + duration.as_secs() as i64,
         (None, Some(at)) => at,
@@ -59,8 +69,27 @@ pub async fn revoke(session: &Session, request: &str) -> Result<Report> {
         bail!("share request {address} is already revoked");
     }
     let signature = session.connection.send(&wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &address)]).await?;
-    let json = json!({ "request": address.to_string(), "was_completed": on_chain.status == ShareRequest::COMPLETED, "signature": signature.to_string() });
-    Ok(Report::new(json, format!("revoked share request {address}\nsignature {signature}")))
+    // Partials already on chain stay usable by this recipient (docs/threat-model.md): only a
+    // new record key takes them out of play.
+    let posted = on_chain.accepted_count;
+    let warning = (posted > 0).then(|| {
+        format!(
+            "{posted} of {} partials were already posted for this request{}: the recipient may still combine them, with partials of a later \
+             share of the same version; to make them useless, re-key the record: medshare rekey {}",
+            on_chain.threshold,
+            if on_chain.status == ShareRequest::COMPLETED { " (it was completed: what the recipient opened, it keeps)" } else { "" },
+            on_chain.record
+        )
+    });
+    let json = json!({
+        "request": address.to_string(), "was_completed": on_chain.status == ShareRequest::COMPLETED, "partials_posted": posted,
+        "warning": warning, "signature": signature.to_string(),
+    });
+    let text = match &warning {
+        Some(warning) => format!("revoked share request {address}\nwarning: {warning}\nsignature {signature}"),
+        None => format!("revoked share request {address}\nsignature {signature}"),
+    };
+    Ok(Report::new(json, text))
 }
 
 /// The status word of a request.

@@ -73,4 +73,8 @@ pub enum MedShareError {
     NotRecordOwner,
     #[msg("the account cannot be closed yet")]
     NotClosable,
+    #[msg("the cluster capsule's proof does not verify for this record: it was copied, re-randomised or tampered with")]
+    InvalidCapsuleProof,
+    #[msg("the record is sealed to an earlier cluster key: re-key it (medshare rekey) before sharing")]
+    RecordSealedToOldKey,
 }

@@ -1,6 +1,8 @@
 //! `share_patient_data`: the owner consents to share the record's current version with a
-//! recipient who has registered an encryption key, optionally until an expiry. Emits
-//! `ShareRequested` with everything a node needs.
+//! recipient who has registered an encryption key, optionally until an expiry. A record
+//! sealed to an earlier cluster key is refused (`RecordSealedToOldKey`: re-key it first), so
+//! no share completes that cannot be opened. Emits `ShareRequested` with everything a node
+//! needs.
 
 use anchor_lang::{address_eq, prelude::*, Discriminator};
 
@@ -66,11 +68,13 @@ pub fn handler(ctx: &mut Context<SharePatientData>, expires_at: i64) -> Result<(
     require!(address_eq(&record.cluster, &cluster_address), MedShareError::AccountMismatch);
     require!(address_eq(&ctx.accounts.circuit.cluster, &cluster_address), MedShareError::AccountMismatch);
     require!(cluster.status() == ClusterStatus::Active, MedShareError::WrongClusterStatus);
+    require!(record.cluster_key == cluster.public_key, MedShareError::RecordSealedToOldKey);
     let recipient_key = registered_key(&ctx.accounts.recipient_key, &recipient)?;
     let now = Clock::get()?.unix_timestamp;
     require!(expires_at == 0 || expires_at > now, MedShareError::InvalidExpiry);
 
-    let (capsule, record_version, epoch, threshold) = (record.cluster_capsule, record.version.get(), cluster.epoch.get(), cluster.threshold);
+    let (capsule, capsule_proof, record_version, epoch, threshold) =
+        (record.cluster_capsule, record.capsule_proof, record.version.get(), cluster.epoch.get(), cluster.threshold);
     let circuit_version = ctx.accounts.circuit.version.get();
     let bump = ctx.bumps.request;
     let request = &mut ctx.accounts.request;
@@ -80,6 +84,7 @@ pub fn handler(ctx: &mut Context<SharePatientData>, expires_at: i64) -> Result<(
     request.recipient_key = recipient_key;
     request.cluster = cluster_address;
     request.capsule = capsule;
+    request.capsule_proof = capsule_proof;
     request.epoch = epoch.into();
     request.expires_at = expires_at.into();
     request.created_at = now.into();

@@ -1,7 +1,10 @@
 //! `store_patient_data`: the owner stores a new record (version 1), or a new version of it
 //! (an update or a re-key: a fresh `M`, so a fresh record key). The ciphertext goes inline
 //! (up to 2,048 bytes, the first chunk here and the rest with `append_patient_data`) or to
-//! a blob store, with its SHA-256 digest and URI on chain.
+//! a blob store, with its SHA-256 digest and URI on chain. The cluster capsule must carry a
+//! proof of knowledge of its randomness bound to this record version's label (program,
+//! cluster, the cluster's current key, owner, record, version): a capsule copied or
+//! re-randomised from another record is refused (`InvalidCapsuleProof`).
 
 use alloc::vec::Vec;
 use anchor_lang::prelude::*;
@@ -36,6 +39,9 @@ pub struct StoreArgs {
     pub version: u32,
     /// `C1 ‖ C2` of `M` to the cluster key.
     pub cluster_capsule: [u8; 64],
+    /// `c ‖ z`: the proof of knowledge of the cluster capsule's randomness for its label
+    /// (docs/protocol.md §3.3).
+    pub capsule_proof: [u8; 64],
     /// `C1 ‖ C2` of `M` to the owner's key.
     pub owner_capsule: [u8; 64],
     /// 0 inline, 1 blob.
@@ -50,13 +56,40 @@ pub struct StoreArgs {
     pub chunk: Vec<u8>,
 }
 
-/// Checks the version, the storage fields and the capsule points, then writes the version.
+/// The cluster capsule's labelled proof (it also validates the capsule's points), and the
+/// owner capsule's points.
+fn verify_capsule(cluster: &Address, cluster_key: &[u8; 32], owner: &Address, record: &Address, args: &StoreArgs) -> Result<()> {
+    use encrypted_circuits::{
+        capsule::{self, CapsuleLabel, CapsuleProof},
+        group::is_valid_public_point,
+        Error,
+    };
+    let label = CapsuleLabel {
+        program_id: crate::ID.to_bytes(),
+        cluster: cluster.to_bytes(),
+        cluster_key: *cluster_key,
+        owner: owner.to_bytes(),
+        record: record.to_bytes(),
+        version: args.version,
+    };
+    capsule::verify(&label, &args.cluster_capsule, &CapsuleProof::from_array(&args.capsule_proof)).map_err(|e| match e {
+        Error::IdentityPoint(_) | Error::InvalidPoint(_) | Error::CurveOperation => MedShareError::InvalidCapsule,
+        _ => MedShareError::InvalidCapsuleProof,
+    })?;
+    let (c1, c2) = args.owner_capsule.split_at(32);
+    let valid = |p: &[u8]| is_valid_public_point(p.try_into().expect("32 bytes"));
+    require!(valid(c1) && valid(c2), MedShareError::InvalidCapsule);
+    Ok(())
+}
+
+/// Checks the version, the storage fields and the capsules, then writes the version.
 #[inline(never)]
 pub fn handler(ctx: &mut Context<StorePatientData>, record_id: u64, args: StoreArgs) -> Result<()> {
     let owner = *ctx.accounts.owner.address();
     let cluster_address = *ctx.accounts.cluster.address();
     let record_address = *ctx.accounts.record.address();
     require!(ctx.accounts.cluster.status() == ClusterStatus::Active, MedShareError::WrongClusterStatus);
+    let epoch = ctx.accounts.cluster.epoch.get();
     let bump = ctx.bumps.record;
     let record = &mut ctx.accounts.record;
     require!(args.version == record.version.get() + 1, MedShareError::InvalidVersion);
@@ -73,11 +106,8 @@ pub fn handler(ctx: &mut Context<StorePatientData>, record_id: u64, args: StoreA
     } else {
         return Err(MedShareError::InvalidStorage.into());
     }
-    for capsule in [&args.cluster_capsule, &args.owner_capsule] {
-        let (c1, c2) = capsule.split_at(32);
-        let valid = |p: &[u8]| encrypted_circuits::group::is_valid_public_point(p.try_into().expect("32 bytes"));
-        require!(valid(c1) && valid(c2), MedShareError::InvalidCapsule);
-    }
+    let cluster_key = ctx.accounts.cluster.public_key;
+    verify_capsule(&cluster_address, &cluster_key, &owner, &record_address, &args)?;
 
     let now = Clock::get()?.unix_timestamp;
     if args.version == 1 {
@@ -91,6 +121,9 @@ pub fn handler(ctx: &mut Context<StorePatientData>, record_id: u64, args: StoreA
     record.updated_at = now.into();
     record.cluster_capsule = args.cluster_capsule;
     record.owner_capsule = args.owner_capsule;
+    record.cluster_key = cluster_key;
+    record.sealed_epoch = epoch.into();
+    record.capsule_proof = args.capsule_proof;
     record.storage = args.storage;
     record.ciphertext_len = args.ciphertext_len.into();
     record.digest = args.digest;

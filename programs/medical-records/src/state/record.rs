@@ -55,6 +55,16 @@ pub struct Record {
     pub cluster_capsule: [u8; 64],
     /// `C1 ‖ C2` of `M` to the owner's own key.
     pub owner_capsule: [u8; 64],
+    /// The cluster key `PK` the cluster capsule is sealed to (the cluster's key when this
+    /// version was stored); a record sealed to another key than the cluster's current one
+    /// cannot be shared until it is re-keyed.
+    pub cluster_key: [u8; 32],
+    /// The cluster's epoch when this version was stored (for people: which key it is under).
+    pub sealed_epoch: PodU64,
+    /// `c ‖ z`: the proof of knowledge of the cluster capsule's randomness, bound to its label
+    /// (program id, cluster, `cluster_key`, owner, this record's address, `version`, `C1`, `C2`),
+    /// verified by `store_patient_data` and again by every node before it answers.
+    pub capsule_proof: [u8; 64],
     /// SHA-256 of the blob (blob storage only).
     pub digest: [u8; 32],
     /// Where the blob is (blob storage only).

@@ -67,4 +67,7 @@ pub struct ShareRequest {
     pub reserved: [u8; 4],
     /// `partials[i-1]`: node `i`'s accepted partial.
     pub partials: [AcceptedPartial; MAX_NODES],
+    /// The record version's capsule proof (`c ‖ z`), so that every node and the recipient
+    /// check the capsule's label from this one account before they answer or combine.
+    pub capsule_proof: [u8; 64],
 }
