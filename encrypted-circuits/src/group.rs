@@ -24,15 +24,25 @@ pub fn is_valid_public_point(bytes: &[u8; 32]) -> bool {
 }
 
 /// ℓ, the order of the group, little-endian.
+#[cfg(test)]
 const ELL: [u8; 32] =
     [0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10];
 
-/// Whether a little-endian 256-bit integer is below ℓ. A byte comparison: on chain it costs
-/// a fraction of a reduction, and every input here is public.
+/// ℓ as four little-endian 64-bit limbs.
+const ELL_LIMBS: [u64; 4] = [0x5812_631a_5cf5_d3ed, 0x14de_f9de_a2f7_9cd6, 0, 0x1000_0000_0000_0000];
+
+/// The four little-endian 64-bit limbs of a 256-bit integer. Limbs, not bytes: on chain every
+/// loop iteration costs compute units, so four beat thirty-two.
+fn limbs(bytes: &[u8; 32]) -> [u64; 4] {
+    core::array::from_fn(|i| u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes")))
+}
+
+/// Whether a little-endian 256-bit integer is below ℓ (every input here is public).
 fn below_ell(bytes: &[u8; 32]) -> bool {
-    for i in (0..32).rev() {
-        if bytes[i] != ELL[i] {
-            return bytes[i] < ELL[i];
+    let value = limbs(bytes);
+    for i in (0..4).rev() {
+        if value[i] != ELL_LIMBS[i] {
+            return value[i] < ELL_LIMBS[i];
         }
     }
     false
@@ -45,17 +55,19 @@ pub fn canonical_scalar_bytes(bytes: &[u8; 32], what: &'static str) -> Result<[u
     if below_ell(bytes) { Ok(*bytes) } else { Err(Error::InvalidScalar(what)) }
 }
 
-/// `−s mod ℓ` of a canonical scalar, on its bytes (`ℓ − s`, and 0 for 0).
+/// `−s mod ℓ` of a canonical scalar, on its limbs (`ℓ − s`, and 0 for 0).
 pub fn negate(scalar: &[u8; 32]) -> [u8; 32] {
-    if *scalar == [0u8; 32] {
+    let value = limbs(scalar);
+    if value == [0; 4] {
         return [0u8; 32];
     }
     let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in 0..32 {
-        let difference = i16::from(ELL[i]) - i16::from(scalar[i]) - borrow;
-        borrow = i16::from(difference < 0);
-        out[i] = (difference + (borrow << 8)) as u8;
+    let mut borrow = false;
+    for i in 0..4 {
+        let (difference, borrow_a) = ELL_LIMBS[i].overflowing_sub(value[i]);
+        let (difference, borrow_b) = difference.overflowing_sub(u64::from(borrow));
+        borrow = borrow_a || borrow_b;
+        out[8 * i..8 * i + 8].copy_from_slice(&difference.to_le_bytes());
     }
     out
 }
@@ -197,6 +209,15 @@ mod tests {
         let theirs =
             multiscalar_multiply_ristretto(&[PodScalar(a.to_bytes()), PodScalar(b.to_bytes())], &[PodRistrettoPoint(BASEPOINT), PodRistrettoPoint(p)]).unwrap();
         assert_eq!(ours, theirs.0);
+    }
+
+    #[test]
+    fn the_limbs_of_ell_are_ell() {
+        let mut bytes = [0u8; 32];
+        for (i, limb) in ELL_LIMBS.iter().enumerate() {
+            bytes[8 * i..8 * i + 8].copy_from_slice(&limb.to_le_bytes());
+        }
+        assert_eq!(bytes, ELL);
     }
 
     #[test]

@@ -306,7 +306,16 @@ impl<C: Chain> World<C> {
     pub fn sealed_args(&mut self, owner: &User, record_id: u64, version: u32, plaintext: &[u8]) -> ix::StoreArgs {
         let cluster_key = encrypted_circuits::keys::PublicKey::from_bytes(&self.cluster_account().public_key, "PK").expect("active cluster");
         let owner_address = owner.wallet.pubkey();
-        let sealed = medshare_client::context::seal_version(&mut self.rng, &owner_address, record_id, version, &self.cluster, &cluster_key, &owner.key.public_key(), plaintext);
+        let sealed = medshare_client::context::seal_version(
+            &mut self.rng,
+            &owner_address,
+            record_id,
+            version,
+            &self.cluster,
+            &cluster_key,
+            &owner.key.public_key(),
+            plaintext,
+        );
         ix::StoreArgs {
             version,
             cluster_capsule: sealed.cluster_capsule.to_bytes(),

@@ -97,6 +97,9 @@ fn three_of_five_with_real_daemons_and_the_cli() {
     });
     let revoked = d.medshare_json(&patient, &["revoke", &to_insurer]);
     assert_eq!(revoked["was_completed"], false);
+    // two partials are already on chain: the patient is told they stay usable, and the remedy
+    assert_eq!(revoked["partials_posted"], 2);
+    assert!(revoked["warning"].as_str().is_some_and(|w| w.contains("medshare rekey")), "{revoked}");
     d.start_node(3);
     d.start_node(4);
     d.medshare(&insurer, &["open", &to_insurer]).expect_failure("revoked");

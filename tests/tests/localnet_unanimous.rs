@@ -101,8 +101,11 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
             d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == 1)
         });
     }
-    let rekeyed = d.medshare_json(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw", "--blob-dir", blob_dir, "--id", "1"]);
-    assert_eq!(rekeyed["version"], 2);
+    // a record sealed to the epoch-0 key cannot be shared until it is re-keyed: no share
+    // completes that cannot be opened
+    d.medshare(&patient, &["share", &record, &doctor.address.to_string()]).expect_failure("re-key it first with `medshare rekey");
+    let rekeyed = d.medshare_json(&patient, &["rekey", &record, "--blob-dir", blob_dir]);
+    assert_eq!((rekeyed["previous_version"].as_u64(), rekeyed["version"].as_u64(), rekeyed["previous_epoch"].as_u64()), (Some(1), Some(2), Some(0)));
     let after_rotation = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
     let opened = d.medshare(&doctor, &["open", &after_rotation, "--wait", "60s", "--blob-dir", blob_dir]).expect_success().json();
     assert_eq!((opened["version"].as_u64(), opened["plaintext_len"].as_u64()), (Some(2), Some(large.len() as u64)));

@@ -36,6 +36,8 @@
 //! | 6030 | DuplicatePartial | the same node answering twice |
 //! | 6031 | NotRecordOwner | a stranger revoking |
 //! | 6032 | NotClosable | closing a pending request |
+//! | 6033 | InvalidCapsuleProof | a cluster capsule whose label proof was changed |
+//! | 6034 | RecordSealedToOldKey | sharing a record sealed before the cluster's new key |
 
 use medshare_client::{errors::PROGRAM_ERRORS, instructions as ix};
 use medshare_tests::world::{World, expect_error};
@@ -154,6 +156,12 @@ fn every_error_code_is_hit() {
     let mut off_curve = args.cluster_capsule;
     off_curve[..32].copy_from_slice(&[0xff; 32]);
     check(expect_error(store(&mut world, &ix::StoreArgs { cluster_capsule: off_curve, chunk: vec![], ..args.clone() }), "InvalidCapsule"), "InvalidCapsule");
+    let mut forged_proof = args.capsule_proof;
+    forged_proof[40] ^= 1;
+    check(
+        expect_error(store(&mut world, &ix::StoreArgs { capsule_proof: forged_proof, chunk: vec![], ..args.clone() }), "InvalidCapsuleProof"),
+        "InvalidCapsuleProof",
+    );
     world.ok(
         "store_patient_data",
         &wallet,
@@ -192,6 +200,11 @@ fn every_error_code_is_hit() {
     let expiring = world.share(&patient, &record, &doctor.wallet.pubkey(), now + 5).unwrap();
     world.set_time(now + 6);
     check(expect_error(world.answer(1, &expiring), "ShareExpired"), "ShareExpired");
+
+    // --- a new cluster key: the record must be re-keyed before it is shared again
+    world.ok("start_epoch", &admin, &[], &[ix::start_epoch(&admin.pubkey(), &cluster)]);
+    world.run_ceremony();
+    check(expect_error(world.share(&patient, &record, &doctor.wallet.pubkey(), 0).map(|_| unreachable!()), "RecordSealedToOldKey"), "RecordSealedToOldKey");
 
     let all: BTreeSet<&str> = PROGRAM_ERRORS.iter().map(|(name, _)| *name).collect();
     let missing: Vec<_> = all.difference(&hit).collect();
