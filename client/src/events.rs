@@ -1,24 +1,21 @@
-//! Decoding the program's events from a transaction's inner instructions.
+//! Decoding the program's events from a transaction's log messages.
 //!
-//! The program emits every event with Anchor's `emit_cpi!`: an instruction it invokes on
-//! itself whose only account is its event authority PDA (`seeds = ["__event_authority"]`),
-//! signing, and whose data is [`EVENT_IX_TAG`] ‖ `sha256("event:<Name>")[..8]` ‖ the borsh
-//! body. Only the program can sign for that PDA, and its dispatcher refuses the tag unless
-//! the PDA signed; a PDA cannot sign a transaction, so an event is only ever an *inner*
-//! instruction of a successful transaction, and the runtime records it whatever happens to
-//! the logs (which it cuts at 10,000 bytes: [`LOG_TRUNCATED`]).
+//! Events are `Program data: base64(sha256("event:<Name>")[..8] ‖ borsh body)` lines that the
+//! runtime attributes to this program: the invocation stack is followed through the
+//! runtime's own `Program <id> invoke [n]` / `success` / `failed:` lines, matched exactly,
+//! so that data logged by another program is never taken for ours.
 //!
+//! Logs are cut by the runtime at 10,000 bytes ([`LOG_TRUNCATED`]), and whoever builds a
+//! transaction can fill them first; such a transaction is marked ([`Problem::LogsTruncated`],
+//! naming who sent it), so an auditor sees that something may be hidden and by whom.
 //! Decoding never fails as a whole: each transaction yields a [`TransactionEvents`] with the
 //! events that decoded and a [`Problem`] for everything that did not.
 
+use base64::Engine;
 use borsh::BorshDeserialize;
 use solana_signature::Signature;
 
 use crate::{Address, PROGRAM_ID, discriminator};
-
-/// What Anchor's `emit_cpi!` puts before an event's discriminator in the instruction data:
-/// `0x1d9acb512ea545e4` as u64 little-endian (`sha256("anchor:event")[..8]` reversed).
-pub const EVENT_IX_TAG: [u8; 8] = 0x1d9a_cb51_2ea5_45e4_u64.to_le_bytes();
 
 /// The exact log line the runtime pushes, once, when a transaction's logs pass 10,000
 /// bytes; everything logged after it is dropped.
@@ -103,6 +100,9 @@ events! {
 /// Why an event instruction of ours could not be decoded.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum EventError {
+    /// Not valid base64.
+    #[error("event is not valid base64")]
+    Base64,
     /// Shorter than a discriminator.
     #[error("event is shorter than its 8-byte discriminator")]
     TooShort,
@@ -123,37 +123,23 @@ pub fn decode(raw: &[u8]) -> Result<Event, EventError> {
     decode_body(disc, body)
 }
 
-/// One inner instruction (an instruction a program invoked) as the runtime recorded it,
-/// with its account indexes resolved to addresses.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InnerInstruction {
-    /// The index of the transaction's top-level instruction it ran under.
-    pub top_level: u8,
-    /// Its position among that instruction's inner instructions (the runtime's order).
-    pub position: usize,
-    /// The program invoked.
-    pub program_id: Address,
-    /// Its accounts, in order.
-    pub accounts: Vec<Address>,
-    /// Its data.
-    pub data: Vec<u8>,
-}
-
 /// Something that kept a transaction from being read fully. Never fatal: the transaction's
 /// other events, and the other transactions, are still read.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Problem {
-    /// The runtime cut the transaction's logs ([`LOG_TRUNCATED`]). Events are not in the
-    /// logs, so none is lost, but whoever reads the logs does not see them all.
-    #[error("its logs were truncated by the runtime (10,000-byte limit)")]
-    LogsTruncated,
-    /// An event instruction of this program that does not decode.
-    #[error("instruction {top_level}, inner instruction {position}: {error}")]
+    /// The runtime cut the transaction's logs at 10,000 bytes ([`LOG_TRUNCATED`]): events
+    /// logged after the cut are missing. Whoever built the transaction can cause this (by
+    /// logging from earlier instructions), so an auditor is told, with who sent it.
+    #[error("its logs were truncated by the runtime (10,000-byte limit): events after the cut are missing (sent by {fee_payer})")]
+    LogsTruncated {
+        /// The transaction's fee payer (a node's authority, for a partial).
+        fee_payer: String,
+    },
+    /// A `Program data:` line of this program that does not decode.
+    #[error("log line {line}: {error}")]
     BadEvent {
-        /// The top-level instruction it ran under.
-        top_level: u8,
-        /// Its position among that instruction's inner instructions.
-        position: usize,
+        /// The line's position in the transaction's logs.
+        line: usize,
         /// Why it does not decode.
         error: EventError,
     },
@@ -166,7 +152,7 @@ impl Problem {
     /// A short machine-readable name: `logs_truncated`, `bad_event` or `unreadable`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Problem::LogsTruncated => "logs_truncated",
+            Problem::LogsTruncated { .. } => "logs_truncated",
             Problem::BadEvent { .. } => "bad_event",
             Problem::Unreadable(_) => "unreadable",
         }
@@ -185,12 +171,12 @@ pub struct TransactionEvents {
 }
 
 impl TransactionEvents {
-    /// Reads one successful transaction: its events from its inner instructions
-    /// ([`from_inner_instructions`]), and whether its `logs` were truncated.
-    pub fn read(signature: Signature, inner: &[InnerInstruction], logs: &[String]) -> TransactionEvents {
-        let (events, mut problems) = from_inner_instructions(inner);
+    /// Reads one successful transaction's `logs` ([`from_logs`]), and marks it when the
+    /// runtime truncated them.
+    pub fn read(signature: Signature, fee_payer: &Address, logs: &[String]) -> TransactionEvents {
+        let (events, mut problems) = from_logs(logs);
         if logs_truncated(logs) {
-            problems.insert(0, Problem::LogsTruncated);
+            problems.insert(0, Problem::LogsTruncated { fee_payer: fee_payer.to_string() });
         }
         TransactionEvents { signature, events, problems }
     }
@@ -202,7 +188,7 @@ impl TransactionEvents {
 
     /// Whether the runtime truncated its logs.
     pub fn logs_truncated(&self) -> bool {
-        self.problems.contains(&Problem::LogsTruncated)
+        self.problems.iter().any(|p| matches!(p, Problem::LogsTruncated { .. }))
     }
 }
 
@@ -212,25 +198,51 @@ pub fn logs_truncated(logs: &[String]) -> bool {
     logs.iter().any(|line| line == LOG_TRUNCATED)
 }
 
-/// The events among a transaction's inner instructions, in order, and a problem for each
-/// event instruction that does not decode. An instruction is an event only if its program
-/// is [`PROGRAM_ID`], its first account is the event authority PDA
-/// ([`crate::pda::event_authority`]) and its data starts with [`EVENT_IX_TAG`]; anything
-/// else (another program, a different first account, other data) is not an event and is
-/// ignored. Pass inner instructions only, never top-level ones: no top-level instruction
-/// can carry a genuine event.
-pub fn from_inner_instructions(inner: &[InnerInstruction]) -> (Vec<Event>, Vec<Problem>) {
-    let authority = crate::pda::event_authority();
+/// A line the runtime writes about a program invocation, recognised exactly:
+/// `Program <id> invoke [<depth>]`, `Program <id> success`, `Program <id> failed: <why>`.
+/// A program's own output always comes as `Program log: …`, `Program data: …` or
+/// `Program return: …`, and `log:`, `data:` and `return:` are not addresses, so no program
+/// can write a line that reads as one of these.
+enum RuntimeLine {
+    Invoke(Address),
+    Exit,
+}
+
+fn runtime_line(line: &str) -> Option<RuntimeLine> {
+    let rest = line.strip_prefix("Program ")?;
+    let (id, tail) = rest.split_once(' ')?;
+    let id: Address = id.parse().ok()?;
+    if let Some(depth) = tail.strip_prefix("invoke [").and_then(|t| t.strip_suffix(']')) {
+        return depth.parse::<u8>().ok().map(|_| RuntimeLine::Invoke(id));
+    }
+    (tail == "success" || tail.starts_with("failed: ")).then_some(RuntimeLine::Exit)
+}
+
+/// Every event this program logged in one transaction's log messages, in order, and a
+/// problem for each `Program data:` line of ours that does not decode (the others are
+/// kept). The invocation stack is followed through the runtime's own lines, matched
+/// exactly ([`RuntimeLine`]), so data logged by another program — one we invoked or one
+/// invoked before or after us — is never taken for ours.
+pub fn from_logs(logs: &[String]) -> (Vec<Event>, Vec<Problem>) {
+    let mut stack: Vec<bool> = Vec::new();
     let mut events = Vec::new();
     let mut problems = Vec::new();
-    for instruction in inner {
-        if instruction.program_id != PROGRAM_ID || instruction.accounts.first() != Some(&authority) {
-            continue;
-        }
-        let Some(raw) = instruction.data.strip_prefix(&EVENT_IX_TAG) else { continue };
-        match decode(raw) {
-            Ok(event) => events.push(event),
-            Err(error) => problems.push(Problem::BadEvent { top_level: instruction.top_level, position: instruction.position, error }),
+    for (position, line) in logs.iter().enumerate() {
+        match runtime_line(line) {
+            Some(RuntimeLine::Invoke(id)) => stack.push(id == PROGRAM_ID),
+            Some(RuntimeLine::Exit) => {
+                stack.pop();
+            }
+            None => {
+                if let Some(data) = line.strip_prefix("Program data: ")
+                    && stack.last() == Some(&true)
+                {
+                    match base64::engine::general_purpose::STANDARD.decode(data).map_err(|_| EventError::Base64).and_then(|raw| decode(&raw)) {
+                        Ok(event) => events.push(event),
+                        Err(error) => problems.push(Problem::BadEvent { line: position, error }),
+                    }
+                }
+            }
         }
     }
     (events, problems)
@@ -250,81 +262,96 @@ mod tests {
         raw
     }
 
-    /// What `emit_cpi!` invokes for `raw` (discriminator ‖ body).
-    fn emitted(top_level: u8, position: usize, raw: &[u8]) -> InnerInstruction {
-        InnerInstruction { top_level, position, program_id: PROGRAM_ID, accounts: vec![crate::pda::event_authority()], data: [&EVENT_IX_TAG[..], raw].concat() }
+    fn data_line(raw: &[u8]) -> String {
+        format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(raw))
     }
 
-    fn signature() -> Signature {
-        Signature::from([7; 64])
+    fn lines(l: &[&str]) -> Vec<String> {
+        l.iter().map(|s| (*s).to_owned()).collect()
     }
 
-    #[test]
-    fn the_tag_is_anchors() {
-        assert_eq!(EVENT_IX_TAG, [0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d]);
-    }
+    const OTHER: &str = "11111111111111111111111111111111";
 
     #[test]
-    fn an_event_is_taken_from_an_inner_instruction() {
-        let (events, problems) = from_inner_instructions(&[emitted(0, 0, &encoded())]);
+    fn decodes_only_this_programs_data_lines() {
+        let ours = data_line(&encoded());
+        let logs = vec![
+            format!("Program {PROGRAM_ID} invoke [1]"),
+            format!("Program {OTHER} invoke [2]"),
+            ours.clone(),
+            format!("Program {OTHER} success"),
+            ours.clone(),
+            format!("Program {PROGRAM_ID} success"),
+            format!("Program {OTHER} invoke [1]"),
+            ours,
+            format!("Program {OTHER} success"),
+        ];
+        let (events, problems) = from_logs(&logs);
         assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(events.len(), 1);
+        assert_eq!(events.len(), 1, "data logged by other programs is not ours");
         let Event::ClusterCreated(e) = &events[0] else { panic!("expected ClusterCreated, got {:?}", events[0]) };
         assert_eq!((e.cluster_id, e.threshold, e.size, e.epoch), (7, 2, 3, 0));
         assert_eq!(e.admin, Address::new_from_array([2; 32]));
     }
 
     #[test]
-    fn another_programs_inner_instruction_is_ignored() {
-        let mut other = emitted(0, 0, &encoded());
-        other.program_id = Address::new_from_array([9; 32]);
-        let (events, problems) = from_inner_instructions(&[other]);
-        assert!(events.is_empty() && problems.is_empty());
-    }
-
-    #[test]
-    fn a_tagged_instruction_to_us_without_the_event_authority_first_is_ignored() {
-        let mut forged = emitted(0, 0, &encoded());
-        forged.accounts = vec![Address::new_from_array([5; 32]), crate::pda::event_authority()];
-        let mut none = emitted(0, 1, &encoded());
-        none.accounts.clear();
-        let (events, problems) = from_inner_instructions(&[forged, none]);
-        assert!(events.is_empty() && problems.is_empty());
-        // and an instruction to us without the tag (an ordinary self-call) is not an event either
-        let mut untagged = emitted(0, 2, &encoded());
-        untagged.data = encoded();
-        assert_eq!(from_inner_instructions(&[untagged]), (vec![], vec![]));
+    fn program_output_that_looks_like_runtime_lines_moves_nothing() {
+        // before exact matching, a program's log ending in " success" popped the stack
+        let logs = vec![
+            format!("Program {OTHER} invoke [1]"),
+            format!("Program {PROGRAM_ID} invoke [2]"),
+            "Program log: Program 11111111111111111111111111111111 success".to_owned(),
+            format!("Program log: x failed: y"),
+            data_line(&encoded()),
+            format!("Program {PROGRAM_ID} success"),
+            "Program log: Program G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ invoke [3]".to_owned(),
+            data_line(&encoded()),
+            format!("Program {OTHER} success"),
+        ];
+        let (events, problems) = from_logs(&logs);
+        assert_eq!((events.len(), problems.len()), (1, 0), "only the line inside our invocation is ours");
     }
 
     #[test]
     fn a_malformed_event_is_reported_and_the_others_kept() {
         let mut long = encoded();
         long.push(0);
-        let inner = [emitted(0, 0, &encoded()), emitted(0, 1, &long), emitted(1, 0, &[1, 2, 3]), emitted(1, 1, &[9; 40]), emitted(1, 2, &encoded())];
-        let tx = TransactionEvents::read(signature(), &inner, &[]);
+        let logs = vec![
+            format!("Program {PROGRAM_ID} invoke [1]"),
+            data_line(&encoded()),
+            data_line(&long),
+            "Program data: not base64!".to_owned(),
+            data_line(&[1, 2, 3]),
+            data_line(&[9; 40]),
+            data_line(&encoded()),
+            format!("Program {PROGRAM_ID} success"),
+        ];
+        let tx = TransactionEvents::read(Signature::from([7; 64]), &Address::new_from_array([1; 32]), &logs);
         assert_eq!(tx.events.len(), 2, "both good events kept");
         assert_eq!(
             tx.problems,
             vec![
-                Problem::BadEvent { top_level: 0, position: 1, error: EventError::MalformedBody { name: "ClusterCreated" } },
-                Problem::BadEvent { top_level: 1, position: 0, error: EventError::TooShort },
-                Problem::BadEvent { top_level: 1, position: 1, error: EventError::UnknownDiscriminator([9; 8]) },
+                Problem::BadEvent { line: 2, error: EventError::MalformedBody { name: "ClusterCreated" } },
+                Problem::BadEvent { line: 3, error: EventError::Base64 },
+                Problem::BadEvent { line: 4, error: EventError::TooShort },
+                Problem::BadEvent { line: 5, error: EventError::UnknownDiscriminator([9; 8]) },
             ]
         );
         assert!(!tx.logs_truncated());
-        assert_eq!(tx.problems[0].to_string(), "instruction 0, inner instruction 1: event ClusterCreated has a malformed body");
+        assert_eq!(tx.problems[0].to_string(), "log line 2: event ClusterCreated has a malformed body");
     }
 
     #[test]
-    fn log_truncation_is_the_exact_runtime_line() {
-        let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    fn log_truncation_is_the_exact_runtime_line_and_names_the_sender() {
         assert!(logs_truncated(&lines(&["Program x invoke [1]", "Log truncated"])));
         for almost in ["Program log: Log truncated", "Log truncated ", " Log truncated", "log truncated", "Log truncated."] {
             assert!(!logs_truncated(&lines(&["Program x invoke [1]", almost])), "{almost:?}");
         }
-        let tx = TransactionEvents::read(signature(), &[emitted(0, 0, &encoded())], &lines(&["Log truncated"]));
+        let payer = Address::new_from_array([4; 32]);
+        let tx = TransactionEvents::read(Signature::from([7; 64]), &payer, &lines(&["Log truncated"]));
         assert!(tx.logs_truncated());
-        assert_eq!((tx.events.len(), tx.problems.clone()), (1, vec![Problem::LogsTruncated]), "the event is still read");
+        assert_eq!(tx.problems, vec![Problem::LogsTruncated { fee_payer: payer.to_string() }]);
+        assert!(tx.problems[0].to_string().contains(&payer.to_string()));
     }
 
     #[test]

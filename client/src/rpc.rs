@@ -17,10 +17,7 @@ use solana_transaction_error::TransactionError;
 use solana_rpc_client_api::config::RpcProgramAccountsConfig;
 use solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta;
 
-use crate::{
-    Address, PROGRAM_ID, discriminator, errors,
-    events::{InnerInstruction, TransactionEvents},
-};
+use crate::{Address, PROGRAM_ID, discriminator, errors, events::TransactionEvents};
 
 /// Why a transaction did not land.
 #[derive(Debug, thiserror::Error)]
@@ -245,93 +242,28 @@ pub fn program_accounts_config(name: &str, matches: &[(usize, &[u8])], commitmen
     }
 }
 
-/// The program's events in one transaction as `getTransaction` returns it in JSON (legacy
-/// or v0: inner instruction account indexes refer to the message's keys, then the
-/// addresses a v0 message loaded from lookup tables, writable before read-only). Events
-/// come from `meta.innerInstructions` only, never from top-level instructions; a failed
-/// transaction has none (its effects were rolled back). Never fails: what cannot be read
-/// is a [`crate::events::Problem`] of the result.
+/// The program's events in one transaction as `getTransaction` returns it in JSON, from its
+/// log messages ([`crate::events::from_logs`]); a failed transaction has none (its effects
+/// were rolled back). Never fails: what cannot be read is a [`crate::events::Problem`] of
+/// the result.
 pub fn transaction_events(signature: Signature, tx: &EncodedConfirmedTransactionWithStatusMeta) -> TransactionEvents {
-    use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+    use solana_transaction_status_client_types::{EncodedTransaction, UiMessage, option_serializer::OptionSerializer};
     let Some(meta) = &tx.transaction.meta else { return TransactionEvents::unreadable(signature, "the node returned no status (meta)") };
-    let logs: &[String] = match &meta.log_messages {
-        OptionSerializer::Some(logs) => logs,
-        _ => &[],
+    let OptionSerializer::Some(logs) = &meta.log_messages else { return TransactionEvents::unreadable(signature, "the node did not return its logs") };
+    let fee_payer = match &tx.transaction.transaction {
+        EncodedTransaction::Json(ui) => match &ui.message {
+            UiMessage::Raw(message) => message.account_keys.first().cloned(),
+            UiMessage::Parsed(message) => message.account_keys.first().map(|a| a.pubkey.clone()),
+        },
+        _ => None,
+    };
+    let Some(fee_payer) = fee_payer.and_then(|key| key.parse::<Address>().ok()) else {
+        return TransactionEvents::unreadable(signature, "the node did not answer with the message's account keys in JSON");
     };
     if meta.err.is_some() {
-        return TransactionEvents::read(signature, &[], logs);
+        return TransactionEvents { signature, events: Vec::new(), problems: Vec::new() };
     }
-    let keys = match account_keys(tx) {
-        Ok(keys) => keys,
-        Err(why) => return TransactionEvents::unreadable(signature, why),
-    };
-    let OptionSerializer::Some(groups) = &meta.inner_instructions else {
-        return TransactionEvents::unreadable(signature, "the node did not record its inner instructions");
-    };
-    let mut inner = Vec::new();
-    let mut unresolved = Vec::new();
-    for group in groups {
-        for (position, instruction) in group.instructions.iter().enumerate() {
-            match resolve(instruction, &keys) {
-                Ok(Some((program_id, accounts, data))) => inner.push(InnerInstruction { top_level: group.index, position, program_id, accounts, data }),
-                Ok(None) => {}
-                Err(why) => unresolved.push(crate::events::Problem::Unreadable(format!("instruction {}, inner instruction {position}: {why}", group.index))),
-            }
-        }
-    }
-    inner.sort_by_key(|i| (i.top_level, i.position));
-    let mut read = TransactionEvents::read(signature, &inner, logs);
-    read.problems.extend(unresolved);
-    read
-}
-
-/// Every account address the transaction's instructions can index: the message's keys, then
-/// (v0) the loaded addresses.
-fn account_keys(tx: &EncodedConfirmedTransactionWithStatusMeta) -> Result<Vec<Address>, String> {
-    use solana_transaction_status_client_types::{EncodedTransaction, UiMessage, option_serializer::OptionSerializer};
-    let EncodedTransaction::Json(ui) = &tx.transaction.transaction else { return Err("the node did not answer in JSON encoding".into()) };
-    let keys: Vec<&str> = match &ui.message {
-        UiMessage::Raw(message) => {
-            let mut keys: Vec<&str> = message.account_keys.iter().map(String::as_str).collect();
-            let looked_up = message.address_table_lookups.as_ref().is_some_and(|lookups| !lookups.is_empty());
-            match tx.transaction.meta.as_ref().map(|m| &m.loaded_addresses) {
-                Some(OptionSerializer::Some(loaded)) => keys.extend(loaded.writable.iter().chain(&loaded.readonly).map(String::as_str)),
-                _ if looked_up => return Err("a v0 transaction without its loaded addresses".into()),
-                _ => {}
-            }
-            keys
-        }
-        // jsonParsed lists every key, loaded ones included
-        UiMessage::Parsed(message) => message.account_keys.iter().map(|a| a.pubkey.as_str()).collect(),
-    };
-    keys.into_iter().map(|key| key.parse().map_err(|_| format!("bad account key {key:?}"))).collect()
-}
-
-/// An inner instruction's program, accounts and data (`None` for one a known program's
-/// parser already decoded: never ours).
-#[allow(clippy::type_complexity)]
-fn resolve(instruction: &solana_transaction_status_client_types::UiInstruction, keys: &[Address]) -> Result<Option<(Address, Vec<Address>, Vec<u8>)>, String> {
-    use solana_transaction_status_client_types::{UiInstruction, UiParsedInstruction};
-    let key = |index: u8| keys.get(usize::from(index)).copied().ok_or_else(|| format!("account index {index} out of range"));
-    match instruction {
-        UiInstruction::Compiled(compiled) => {
-            let program_id = key(compiled.program_id_index)?;
-            let accounts = compiled.accounts.iter().map(|&index| key(index)).collect::<Result<_, _>>()?;
-            Ok(Some((program_id, accounts, base58(&compiled.data)?)))
-        }
-        UiInstruction::Parsed(UiParsedInstruction::PartiallyDecoded(decoded)) => {
-            let address = |text: &String| text.parse::<Address>().map_err(|_| format!("bad address {text:?}"));
-            let accounts = decoded.accounts.iter().map(address).collect::<Result<_, _>>()?;
-            Ok(Some((address(&decoded.program_id)?, accounts, base58(&decoded.data)?)))
-        }
-        UiInstruction::Parsed(UiParsedInstruction::Parsed(_)) => Ok(None),
-    }
-}
-
-/// Instruction data as RPC nodes encode it (base58), decoded.
-fn base58(text: &str) -> Result<Vec<u8>, String> {
-    // the account decoder's bs58 decoding of legacy binary data: any length
-    solana_account_decoder_client_types::UiAccountData::LegacyBinary(text.to_owned()).decode().ok_or_else(|| "instruction data is not base58".to_owned())
+    TransactionEvents::read(signature, &fee_payer, logs)
 }
 
 #[cfg(test)]
@@ -348,56 +280,29 @@ mod tests {
         assert_eq!(websocket_url("https://rpc.example/abc"), "wss://rpc.example/abc");
     }
 
-    use crate::events::{EVENT_IX_TAG, Event, EventError, Problem};
+    use crate::events::{Event, Problem};
+    use base64::Engine;
     use serde_json::json;
-    use solana_transaction::CompiledInstruction;
-    use solana_transaction_status_client_types::UiCompiledInstruction;
 
-    fn cluster_created() -> Vec<u8> {
-        let mut data = EVENT_IX_TAG.to_vec();
-        data.extend(discriminator("event", "ClusterCreated"));
+    fn cluster_created() -> String {
+        let mut data = discriminator("event", "ClusterCreated").to_vec();
         data.extend([1; 32]);
         data.extend([2; 32]);
         data.extend(7u64.to_le_bytes());
         data.extend([2, 3]);
         data.extend(0u64.to_le_bytes());
-        data
+        format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(data))
     }
 
-    fn compiled(program: u8, accounts: &[u8], data: &[u8], stack_height: u32) -> serde_json::Value {
-        serde_json::to_value(UiCompiledInstruction::from(
-            &CompiledInstruction::new_from_raw_parts(program, data.to_vec(), accounts.to_vec()),
-            Some(stack_height),
-        ))
-        .unwrap()
-    }
-
-    /// `getTransaction`'s JSON answer for a transaction with `keys` (static), `top` level
-    /// instructions, `inner` instructions by top-level index and, for v0, `loaded` addresses.
-    fn answer(
-        keys: &[Address],
-        top: Vec<serde_json::Value>,
-        inner: serde_json::Value,
-        loaded: Option<(&[Address], &[Address])>,
-        logs: &[&str],
-    ) -> serde_json::Value {
-        let strings = |a: &[Address]| a.iter().map(ToString::to_string).collect::<Vec<_>>();
-        let mut message = json!({
-            "header": { "numRequiredSignatures": 1, "numReadonlySignedAccounts": 0, "numReadonlyUnsignedAccounts": 1 },
-            "accountKeys": strings(keys), "recentBlockhash": "11111111111111111111111111111111", "instructions": top,
-        });
-        let mut meta = json!({
-            "err": null, "status": { "Ok": null }, "fee": 5000, "preBalances": [], "postBalances": [],
-            "innerInstructions": inner, "logMessages": logs,
-        });
-        if let Some((writable, readonly)) = loaded {
-            message["addressTableLookups"] =
-                json!([{ "accountKey": Address::new_from_array([8; 32]).to_string(), "writableIndexes": [0], "readonlyIndexes": [1] }]);
-            meta["loadedAddresses"] = json!({ "writable": strings(writable), "readonly": strings(readonly) });
-        }
+    /// `getTransaction`'s JSON answer for a transaction paid by `payer` with `logs`.
+    fn answer(payer: &Address, err: serde_json::Value, logs: &[String]) -> serde_json::Value {
         json!({
-            "slot": 9, "blockTime": null, "version": if loaded.is_some() { json!(0) } else { json!("legacy") }, "meta": meta,
-            "transaction": { "signatures": [Signature::default().to_string()], "message": message },
+            "slot": 9, "blockTime": null, "version": "legacy",
+            "meta": { "err": err, "status": { "Ok": null }, "fee": 5000, "preBalances": [], "postBalances": [], "logMessages": logs },
+            "transaction": { "signatures": [Signature::default().to_string()], "message": {
+                "header": { "numRequiredSignatures": 1, "numReadonlySignedAccounts": 0, "numReadonlyUnsignedAccounts": 1 },
+                "accountKeys": [payer.to_string(), PROGRAM_ID.to_string()], "recentBlockhash": "11111111111111111111111111111111", "instructions": [],
+            }},
         })
     }
 
@@ -406,63 +311,28 @@ mod tests {
     }
 
     #[test]
-    fn events_come_from_inner_instructions_never_top_level_ones() {
-        let payer = Address::new_from_array([1; 32]);
-        let keys = [payer, crate::pda::event_authority(), PROGRAM_ID];
-        // a top-level instruction to the program carrying the tag, the event authority first
-        let forged = compiled(2, &[1], &cluster_created(), 1);
-        let tx = read(answer(&keys, vec![forged.clone()], json!([]), None, &[]));
-        assert_eq!((tx.events.len(), tx.problems.len()), (0, 0), "a top-level instruction is never an event");
-        // the same bytes invoked by the program on itself are one
-        let tx = read(answer(&keys, vec![compiled(2, &[0], b"ix", 1)], json!([{ "index": 0, "instructions": [forged] }]), None, &[]));
+    fn events_come_from_the_logs_and_truncation_names_the_fee_payer() {
+        let payer = Address::new_from_array([3; 32]);
+        let logs = vec![format!("Program {PROGRAM_ID} invoke [1]"), cluster_created(), format!("Program {PROGRAM_ID} success")];
+        let tx = read(answer(&payer, serde_json::Value::Null, &logs));
         assert!(tx.problems.is_empty(), "{:?}", tx.problems);
         assert!(matches!(&tx.events[..], [Event::ClusterCreated(e)] if e.cluster_id == 7));
-    }
-
-    #[test]
-    fn v0_indexes_reach_the_loaded_addresses_and_problems_stay_per_transaction() {
-        let payer = Address::new_from_array([1; 32]);
-        let writable = [Address::new_from_array([4; 32])];
-        let readonly = [Address::new_from_array([5; 32]), crate::pda::event_authority()];
-        // keys: 0 payer, 1 program; loaded: 2 writable, 3 and 4 read-only (4: the event authority)
-        let keys = [payer, PROGRAM_ID];
-        let mut short = cluster_created();
-        short.pop();
-        let inner = json!([{ "index": 0, "instructions": [
-            compiled(1, &[3], &cluster_created(), 2),
-            compiled(1, &[4], &short, 2),
-            compiled(1, &[4], &cluster_created(), 2),
-        ] }]);
-        let tx = read(answer(&keys, vec![compiled(1, &[0, 2], b"ix", 1)], inner.clone(), Some((&writable, &readonly)), &["Program log: hi", "Log truncated"]));
-        assert_eq!(tx.events.len(), 1, "the first is not signed by the event authority; the third is an event");
-        assert_eq!(
-            tx.problems,
-            vec![Problem::LogsTruncated, Problem::BadEvent { top_level: 0, position: 1, error: EventError::MalformedBody { name: "ClusterCreated" } }]
-        );
-        // a v0 transaction whose loaded addresses the node left out cannot be read
-        let mut missing = answer(&keys, vec![compiled(1, &[0, 2], b"ix", 1)], inner, Some((&writable, &readonly)), &[]);
-        missing["meta"].as_object_mut().unwrap().remove("loadedAddresses");
-        let tx = read(missing);
-        assert!(matches!(&tx.problems[..], [Problem::Unreadable(why)] if why.contains("loaded addresses")), "{:?}", tx.problems);
-        // an index past every key is reported, not fatal
-        let tx = read(answer(&keys, vec![], json!([{ "index": 0, "instructions": [compiled(9, &[], b"x", 2)] }]), None, &[]));
-        assert!(matches!(&tx.problems[..], [Problem::Unreadable(why)] if why.contains("index 9")), "{:?}", tx.problems);
+        let truncated = vec![format!("Program {PROGRAM_ID} invoke [1]"), "Log truncated".to_owned()];
+        let tx = read(answer(&payer, serde_json::Value::Null, &truncated));
+        assert_eq!(tx.problems, vec![Problem::LogsTruncated { fee_payer: payer.to_string() }]);
     }
 
     #[test]
     fn failed_transactions_have_no_events_and_missing_records_are_reported() {
-        let keys = [Address::new_from_array([1; 32]), crate::pda::event_authority(), PROGRAM_ID];
-        let inner = json!([{ "index": 0, "instructions": [compiled(2, &[1], &cluster_created(), 2)] }]);
-        let mut failed = answer(&keys, vec![compiled(2, &[0], b"ix", 1)], inner.clone(), None, &[]);
-        failed["meta"]["err"] = json!({ "InstructionError": [0, { "Custom": 6000 }] });
-        failed["meta"]["status"] = json!({ "Err": { "InstructionError": [0, { "Custom": 6000 }] } });
-        let tx = read(failed);
-        assert_eq!((tx.events.len(), tx.problems.len()), (0, 0));
-        let mut unrecorded = answer(&keys, vec![], inner, None, &[]);
-        unrecorded["meta"]["innerInstructions"] = serde_json::Value::Null;
-        assert_eq!(read(unrecorded).problems[0].kind(), "unreadable");
-        let mut no_meta = answer(&keys, vec![], json!([]), None, &[]);
+        let payer = Address::new_from_array([3; 32]);
+        let logs = vec![format!("Program {PROGRAM_ID} invoke [1]"), cluster_created(), format!("Program {PROGRAM_ID} failed: custom program error: 0x1770")];
+        let tx = read(answer(&payer, json!({ "InstructionError": [0, { "Custom": 6000 }] }), &logs));
+        assert_eq!((tx.events.len(), tx.problems.len()), (0, 0), "a failed transaction changed nothing");
+        let mut no_meta = answer(&payer, serde_json::Value::Null, &logs);
         no_meta["meta"] = serde_json::Value::Null;
         assert_eq!(read(no_meta).problems[0].kind(), "unreadable");
+        let mut no_logs = answer(&payer, serde_json::Value::Null, &logs);
+        no_logs["meta"]["logMessages"] = serde_json::Value::Null;
+        assert_eq!(read(no_logs).problems[0].kind(), "unreadable");
     }
 }

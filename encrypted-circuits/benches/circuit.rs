@@ -69,8 +69,9 @@ fn benches(c: &mut Criterion) {
         let payload = vec![0x5au8; size];
         let mut group = c.benchmark_group("record");
         group.throughput(Throughput::Bytes(size as u64));
-        group
-            .bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| b.iter(|| record::seal(&mut rng, &binding(), &CLUSTER, p, &cluster, &owner.public_key())));
+        group.bench_with_input(BenchmarkId::new("seal", size), &payload, |b, p| {
+            b.iter(|| record::seal(&mut rng, &binding(), &CLUSTER, p, &cluster, &owner.public_key()))
+        });
         let sealed = record::seal(&mut rng, &binding(), &CLUSTER, &payload, &cluster, &owner.public_key());
         let m = sealed.owner_capsule.open(&owner).unwrap();
         group.bench_with_input(BenchmarkId::new("open", size), &sealed, |b, s| b.iter(|| record::open(&binding(), &m, &s.ciphertext).unwrap()));

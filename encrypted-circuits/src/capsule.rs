@@ -75,8 +75,7 @@ impl CapsuleProof {
 
     /// Splits 64 bytes; validity is checked by [`verify`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let bytes: &[u8; Self::LEN] =
-            bytes.try_into().map_err(|_| Error::InvalidLength { what: "capsule proof", expected: Self::LEN, got: bytes.len() })?;
+        let bytes: &[u8; Self::LEN] = bytes.try_into().map_err(|_| Error::InvalidLength { what: "capsule proof", expected: Self::LEN, got: bytes.len() })?;
         Ok(Self::from_array(bytes))
     }
 }

@@ -16,8 +16,8 @@ use crate::{
     reencrypt::{self, Partial, ReencryptionProof, RequestContext},
     threshold,
 };
-use curve25519_dalek::Scalar;
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
+use curve25519_dalek::Scalar;
 use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 
@@ -385,11 +385,16 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
             let published = p.commitments.iter().map(|c| bytes32(c, "commitment")).collect::<Result<Vec<_>>>()?;
             let r = scalar(&p.nonces.r, "r")?;
             let a = (&r * curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE).compress().to_bytes();
-            let c = reencrypt::challenge(&context, p.index, &share.to_bytes(), &capsule.c1, &recipient.public_key().to_bytes(), &partial.a, &partial.e, [
-                &commitments[0],
-                &commitments[1],
-                &commitments[2],
-            ]);
+            let c = reencrypt::challenge(
+                &context,
+                p.index,
+                &share.to_bytes(),
+                &capsule.c1,
+                &recipient.public_key().to_bytes(),
+                &partial.a,
+                &partial.e,
+                [&commitments[0], &commitments[1], &commitments[2]],
+            );
             if published != commitments || a != partial.a || c != partial.proof.c {
                 return Err(Error::InvalidProof);
             }

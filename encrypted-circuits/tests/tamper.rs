@@ -300,8 +300,5 @@ fn challenges_of_129_bits_or_more_are_refused() {
     let fixture = fixture();
     let mut partial = fixture.partial;
     partial.proof.c[16] = 1;
-    assert_eq!(
-        reencrypt::verify(&fixture.context, &fixture.share, &fixture.c1, &fixture.recipient, &partial),
-        Err(Error::InvalidScalar("proof challenge c"))
-    );
+    assert_eq!(reencrypt::verify(&fixture.context, &fixture.share, &fixture.c1, &fixture.recipient, &partial), Err(Error::InvalidScalar("proof challenge c")));
 }

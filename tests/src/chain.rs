@@ -5,7 +5,7 @@
 use litesvm::{LiteSVM, types::TransactionMetadata};
 use medshare_client::{
     Address, PROGRAM_ID,
-    events::{Event, InnerInstruction, Problem, TransactionEvents},
+    events::{Event, Problem, TransactionEvents},
 };
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
@@ -20,7 +20,7 @@ pub struct Outcome {
     pub logs: Vec<String>,
     /// Compute units the program consumed.
     pub compute_units_consumed: u64,
-    /// The program's events, from its inner instructions, in order.
+    /// The program's events, from its logs, in order.
     pub events: Vec<Event>,
     /// What could not be read (truncated logs, an event that does not decode).
     pub problems: Vec<Problem>,
@@ -64,34 +64,16 @@ pub trait Chain {
 /// LiteSVM with the program loaded.
 pub struct Svm(pub LiteSVM);
 
-/// The program's events in a transaction LiteSVM ran ([`crate::svm::send`] with `payer`
-/// and `instructions`): its inner instructions, account indexes resolved against the keys
-/// of the message that call compiled.
-pub fn svm_events(payer: &Address, instructions: &[Instruction], meta: &TransactionMetadata) -> TransactionEvents {
-    // the same compilation as `Transaction::new_signed_with_payer`, so the same key order
-    let keys = solana_message::Message::new(instructions, Some(payer)).account_keys;
-    let key = |index: u8| keys.get(usize::from(index)).copied().expect("an inner instruction's account index is in the message");
-    let mut inner = Vec::new();
-    for (top_level, list) in meta.inner_instructions.iter().enumerate() {
-        for (position, recorded) in list.iter().enumerate() {
-            let instruction = &recorded.instruction;
-            inner.push(InnerInstruction {
-                top_level: top_level as u8,
-                position,
-                program_id: key(instruction.program_id_index),
-                accounts: instruction.accounts.iter().map(|&index| key(index)).collect(),
-                data: instruction.data.clone(),
-            });
-        }
-    }
-    TransactionEvents::read(meta.signature, &inner, &meta.logs)
+/// The program's events in a transaction LiteSVM ran, paid by `payer`, from its logs.
+pub fn svm_events(payer: &Address, meta: &TransactionMetadata) -> TransactionEvents {
+    TransactionEvents::read(meta.signature, payer, &meta.logs)
 }
 
 impl Chain for Svm {
     fn send(&mut self, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Result<Outcome, Failure> {
         crate::svm::send(&mut self.0, payer, others, instructions)
             .map(|meta| {
-                let read = svm_events(&payer.pubkey(), instructions, &meta);
+                let read = svm_events(&payer.pubkey(), &meta);
                 Outcome::new(meta.logs, meta.compute_units_consumed, read)
             })
             .map_err(|failure| Failure { err: failure.err, logs: failure.meta.logs })

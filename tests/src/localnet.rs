@@ -154,7 +154,7 @@ impl Localnet {
             }
         };
         let read = medshare_client::rpc::transaction_events(signature, &tx);
-        if let Some(problem) = read.problems.iter().find(|p| !matches!(p, medshare_client::events::Problem::LogsTruncated)) {
+        if let Some(problem) = read.problems.first() {
             return Err(format!("transaction {signature}: {problem}"));
         }
         Ok(Observed { signature, logs: logs(&tx), events: read.events })

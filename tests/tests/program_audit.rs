@@ -58,3 +58,52 @@ fn the_event_trail_tells_the_whole_story() {
     assert_eq!(world.cluster_account().members[2].faults, 1);
     assert_eq!(world.request(&to_insurer).status, 2);
 }
+
+/// Solana keeps only the first 10,000 bytes of a transaction's logs, and whoever builds the
+/// transaction can fill them first (a program of their own that logs, before the partial).
+/// The cheat's `PartialRejected` line is then cut; the audit still shows that this
+/// transaction's logs were cut and who sent it, and the chain still counts the fault. (The
+/// test lowers LiteSVM's log limit to the bytes an unpadded callback logs up to its event,
+/// so that a compute budget instruction in front is padding enough: the runtime's
+/// truncation is the same code at any limit.)
+#[test]
+fn a_padded_transaction_cannot_hide_a_rejected_partial_from_the_audit() {
+    use medshare_client::events::{Event, Problem, TransactionEvents};
+    use medshare_tests::chain::Chain;
+
+    let mut world = World::new(2, 3);
+    let alice = world.user();
+    let doctor = world.user();
+    let record = world.store(&alice, 1, 1, b"{\"resourceType\":\"Patient\"}");
+    let request = world.share(&alice, &record, &doctor.wallet.pubkey(), 0).unwrap();
+    let cheater = world.nodes[2].authority.insecure_clone();
+    let callback = |world: &mut World| {
+        let mut cheat = world.partial(3, &request);
+        cheat.proof.z_s[0] ^= 1;
+        ix::share_patient_data_callback(&cheater.pubkey(), &world.cluster, &request, cheat.a, cheat.e, cheat.proof.to_bytes())
+    };
+    // an unpadded cheat is seen, and its log bytes measured
+    let plain = callback(&mut world);
+    let seen = world.chain.send(&cheater, &[], &[plain]).expect("a bad partial is recorded");
+    assert!(seen.events.iter().any(|e| matches!(e, Event::PartialRejected(r) if r.index == 3)));
+    // the bytes up to and including the event line: with one byte of padding in front, the
+    // event line no longer fits
+    let event_line = seen.logs.iter().position(|l| l.starts_with("Program data: ")).expect("the event line");
+    let through_event: usize = seen.logs[..=event_line].iter().map(String::len).sum();
+
+    world.chain.0 = std::mem::take(&mut world.chain.0).with_log_bytes_limit(Some(through_event + 1));
+    let padding = solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(200_000);
+    let padded = callback(&mut world);
+    let hidden = world.chain.send(&cheater, &[], &[padding, padded]).expect("the padded cheat lands too");
+    assert!(hidden.logs.iter().any(|l| l == "Log truncated"), "{:#?}", hidden.logs);
+    assert!(!hidden.events.iter().any(|e| matches!(e, Event::PartialRejected(_))), "the event line was cut");
+    assert_eq!(world.cluster_account().members[2].faults, 2, "the chain counted both cheats");
+
+    // the auditor's fold: the cut transaction is a warning naming its sender
+    let signature = solana_signature::Signature::from([1; 64]);
+    let transactions = [TransactionEvents::read(signature, &cheater.pubkey(), &seen.logs), TransactionEvents::read(signature, &cheater.pubkey(), &hidden.logs)];
+    let trail = AuditTrail::from_transactions(&transactions);
+    assert_eq!(trail.shares[&request].rejected, vec![(3, cheater.pubkey())], "the visible cheat is named");
+    assert_eq!(trail.warnings.len(), 1);
+    assert_eq!(trail.warnings[0].problem, Problem::LogsTruncated { fee_payer: cheater.pubkey().to_string() });
+}

@@ -54,7 +54,7 @@ fn create_cluster_writes_the_account_and_emits_the_event() {
     assert_eq!(data[layout::BUMP], pda::cluster(&admin.pubkey(), 7).1);
     assert!(data[layout::MEMBERS..].iter().all(|b| *b == 0), "member slots start empty");
 
-    let read = chain::svm_events(&admin.pubkey(), &[ix], &meta);
+    let read = chain::svm_events(&admin.pubkey(), &meta);
     assert!(read.problems.is_empty(), "our events decode: {:?}", read.problems);
     let events = read.events;
     assert_eq!(events.len(), 1);

@@ -168,7 +168,8 @@ async fn store_version(
     };
     let mut blob = None;
     if ciphertext.len() > INLINE_MAX {
-        let dir = blob_dir.ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
+        let dir =
+            blob_dir.ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
         let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
         blob = Some(write_blob(dir, &digest, &ciphertext)?);
         store_args.storage = Record::BLOB;
