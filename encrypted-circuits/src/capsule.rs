@@ -2,10 +2,11 @@
 //!
 //! A cluster capsule `(C1 = k·G, C2 = M + k·PK)` alone is malleable: anyone can copy it, or
 //! re-randomise it as `(C1 + a·G, C2 + a·PK)`, into a record of their own and have the
-//! cluster re-encrypt it to them. Following Shoup and Gennaro's TDH1 ("Securing threshold
-//! cryptosystems against chosen ciphertext attack", EUROCRYPT '98 / J. Cryptology 2002) and
-//! Schnorr and Jakobsson's signed ElGamal ("Security of signed ElGamal encryption",
-//! ASIACRYPT 2000), whoever seals a capsule proves knowledge of its randomness `k`, with a
+//! cluster re-encrypt it to them. Following the labelled threshold ElGamal of Shoup and
+//! Gennaro ("Securing threshold cryptosystems against chosen ciphertext attack", EUROCRYPT
+//! '98 / J. Cryptology 2002: this is their Schnorr-signed "TDH0"; TDH1/TDH2 add a second
+//! generator) and Schnorr and Jakobsson's signed ElGamal ("Security of signed ElGamal
+//! encryption", ASIACRYPT 2000), whoever seals a capsule proves knowledge of its randomness `k`, with a
 //! Fiat–Shamir challenge bound to a **label**: where the capsule may be used (program id,
 //! cluster, the cluster key `PK` it is sealed to, owner, record address, version) and the
 //! capsule itself (`C1`, `C2`). Only someone who knows `k` — whoever sealed the capsule —

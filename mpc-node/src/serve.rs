@@ -302,8 +302,9 @@ impl Server {
             return Ok(Answer::Skipped("faulty node already cheated here"));
         }
         // Re-encrypt only a capsule labelled for this request's record, owner and version under
-        // our own key: a copied or re-randomised capsule, or one an RPC provider made up, is
-        // refused here, before any partial exists to leak.
+        // our own key: a capsule copied or re-randomised from another record is refused here,
+        // before any partial exists to leak. (The recipient key still comes from the account
+        // the RPC provider returns: docs/threat-model.md, L4.)
         if let Err(error) = medshare_client::context::verify_request_capsule(&request, &self.cluster_key) {
             tracing::warn!(request = %address, %error, "the request's capsule is not labelled for its record: refusing to answer");
             return Ok(Answer::Skipped("its capsule's proof does not verify"));
