@@ -333,24 +333,26 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
 fn open_as_owner(session: &Session, wallet: &solana_keypair::Keypair, record: &Record, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
     // sealed to whichever of the wallet's keys was registered when this version was stored
     let capsule = Capsule::from_bytes(&record.owner_capsule)?;
-    let ciphertext = match record.storage {
-        Record::BLOB => read_blob(record, blob_dir)?,
-        _ => record.inline.clone(),
-    };
-    let binding = record_binding(&record.owner, record.record_id, record.version);
+    let (binding, ciphertext) = sealed_version(record, blob_dir)?;
     let opened = session.find_key(wallet, |key| Ok(record::open(&binding, &capsule.open(key)?, &ciphertext).ok()))?;
     opened
         .map(|(_, _, plaintext)| plaintext)
         .ok_or_else(|| anyhow!("the record does not decrypt with {}: wrong key or tampered ciphertext", session.keys_searched()))
 }
 
-/// Reads the record's ciphertext (inline, or its blob checked against the digest) and opens it.
-fn decrypt(record: &Record, key_point: &encrypted_circuits::record::RecordKeyPoint, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+/// The record version's AEAD binding and its ciphertext (inline, or its blob checked
+/// against the digest).
+fn sealed_version(record: &Record, blob_dir: Option<&std::path::Path>) -> Result<(encrypted_circuits::record::RecordBinding, Vec<u8>)> {
     let ciphertext = match record.storage {
         Record::BLOB => read_blob(record, blob_dir)?,
         _ => record.inline.clone(),
     };
-    let binding = record_binding(&record.owner, record.record_id, record.version);
+    Ok((record_binding(&record.owner, record.record_id, record.version), ciphertext))
+}
+
+/// Reads the record's ciphertext and opens it with `key_point`.
+fn decrypt(record: &Record, key_point: &encrypted_circuits::record::RecordKeyPoint, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    let (binding, ciphertext) = sealed_version(record, blob_dir)?;
     record::open(&binding, key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))
 }
 
