@@ -15,8 +15,6 @@ pub const USER_KEY_SEED: &[u8] = b"user_key";
 pub const RECORD_SEED: &[u8] = b"record";
 /// Seed prefix of `ShareRequest` accounts.
 pub const SHARE_SEED: &[u8] = b"share";
-/// Seed of the event authority (Anchor's `emit_cpi!`).
-pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
 
 fn find(seeds: &[&[u8]]) -> Address {
     Address::find_program_address(seeds, &PROGRAM_ID).0
@@ -50,10 +48,4 @@ pub fn record(owner: &Address, record_id: u64) -> Address {
 /// The `n`-th share request of `record` (`n` = the record's `share_count` when made).
 pub fn share_request(record: &Address, n: u32) -> Address {
     find(&[SHARE_SEED, record.as_ref(), &n.to_le_bytes()])
-}
-
-/// The program's event authority: the PDA that signs the instructions `emit_cpi!` invokes
-/// on the program itself, one per event.
-pub fn event_authority() -> Address {
-    find(&[EVENT_AUTHORITY_SEED])
 }

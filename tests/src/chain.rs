@@ -1,6 +1,6 @@
 //! Where a [`crate::world::World`] runs: the real `.so` in LiteSVM ([`Svm`]), or a real
 //! local validator over JSON-RPC ([`Rpc`]). The same deployment code drives both, and both
-//! read the program's events as clients do: from the transaction's inner instructions.
+//! read the program's events as clients do: from the transaction's logs, read back.
 
 use litesvm::{LiteSVM, types::TransactionMetadata};
 use medshare_client::{

@@ -1,6 +1,6 @@
 //! A real local cluster: the in-process `solana-test-validator` with the program deployed
 //! through the upgradeable loader from the `.so`, reached over JSON-RPC and the websocket.
-//! Events are read back as clients read them: `getTransaction`, then the inner instructions
+//! Events are read back as clients read them: `getTransaction`, then its logs
 //! (`medshare_client::rpc::transaction_events`).
 
 use medshare_client::PROGRAM_ID;
@@ -98,7 +98,7 @@ pub struct Observed {
     pub signature: Signature,
     /// Its log lines.
     pub logs: Vec<String>,
-    /// The program's events decoded from its inner instructions.
+    /// The program's events decoded from its logs.
     pub events: Vec<medshare_client::events::Event>,
 }
 

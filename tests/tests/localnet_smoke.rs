@@ -1,5 +1,5 @@
 //! The program on a real local validator: deployed from the `.so` through the upgradeable
-//! loader, driven over JSON-RPC, its event received over the websocket and decoded.
+//! loader, driven over JSON-RPC, its event read back with `getTransaction` and decoded.
 
 use medshare_client::{
     PROGRAM_ID, errors,

@@ -1,6 +1,6 @@
 //! `audit`: who shared what with whom, rebuilt from the program's events alone (every
 //! successful transaction of the program in the RPC node's history, its events read from
-//! its inner instructions), filtered to a record, an owner or a recipient. Transactions that
+//! its logs), filtered to a record, an owner or a recipient. Transactions that
 //! could not be read fully (truncated logs, an event that does not decode, a transaction
 //! that could not be fetched) are listed as warnings; the audit still succeeds.
 
