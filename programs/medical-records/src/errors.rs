@@ -77,4 +77,38 @@ pub enum MedShareError {
     InvalidCapsuleProof,
     #[msg("the record is sealed to an earlier cluster key: re-key it (medshare rekey) before sharing")]
     RecordSealedToOldKey,
+    #[msg("no member slot is free: remove a member first")]
+    NoFreeSlot,
+    #[msg("the signer has no pending invitation in this cluster")]
+    NotInvited,
+    #[msg("another member already registered this transport key")]
+    DuplicateTransportKey,
+    #[msg("the transport key's proof of possession does not verify")]
+    InvalidTransportKeyProof,
+    #[msg("the ceremony is not in the phase this needs")]
+    WrongCeremonyPhase,
+    #[msg("the deadline for this has passed")]
+    DeadlinePassed,
+    #[msg("nothing to advance: no deadline has passed and nothing is complete")]
+    NothingToAdvance,
+    #[msg("the member is not a dealer of this ceremony")]
+    NotADealer,
+    #[msg("the member is not a receiver of this ceremony")]
+    NotAReceiver,
+    #[msg("the dealer has no complete, verified dealing in this ceremony")]
+    DealingIncomplete,
+    #[msg("the dealer is already disqualified")]
+    DealerDisqualified,
+    #[msg("the complaint's proof does not verify")]
+    InvalidComplaintProof,
+    #[msg("the dealing accounts must be exactly the qualified dealers', in ascending order")]
+    WrongDealings,
+    #[msg("too few members for this threshold, or too few serving holders to reshare")]
+    NotEnoughMembers,
+    #[msg("the ceremony window must be at least one slot")]
+    InvalidWindow,
+    #[msg("the member is in a state that does not allow this")]
+    WrongMemberStatus,
+    #[msg("the node holds no share of the serving epoch")]
+    NotAHolder,
 }

@@ -4,66 +4,149 @@
 
 use anchor_lang::prelude::*;
 
-/// A cluster account was created; nodes can now register.
+/// A cluster account was created; the admin now invites members.
 #[event]
 pub struct ClusterCreated {
     pub cluster: Address,
     pub admin: Address,
     pub cluster_id: u64,
-    pub threshold: u8,
-    pub size: u8,
-    pub epoch: u64,
 }
 
-/// The admin admitted node `index`.
+/// The admin invited `authority` into slot `index`.
 #[event]
-pub struct NodeRegistered {
+pub struct NodeInvited {
     pub cluster: Address,
+    pub index: u8,
     pub authority: Address,
+}
+
+/// Node `index` accepted its invitation with a proven transport key.
+#[event]
+pub struct NodeAccepted {
+    pub cluster: Address,
+    pub index: u8,
+    pub authority: Address,
+    pub transport_key: [u8; 32],
+}
+
+/// Node `index` replaced its transport key (after a ceremony, for forward secrecy).
+#[event]
+pub struct TransportKeyRotated {
+    pub cluster: Address,
     pub index: u8,
     pub transport_key: [u8; 32],
 }
 
-/// A key ceremony started (all `n` nodes registered, or the admin began a new epoch).
+/// The admin suspended node `index`: its partials are refused and it takes no part in later ceremonies.
+#[event]
+pub struct NodeSuspended {
+    pub cluster: Address,
+    pub index: u8,
+}
+
+/// The admin removed node `index` (an invitation withdrawn, or a member out).
+#[event]
+pub struct NodeRemoved {
+    pub cluster: Address,
+    pub index: u8,
+    pub authority: Address,
+}
+
+/// A ceremony started (`kind`: 0 key generation, 1 resharing); bitmasks by member index.
 #[event]
 pub struct CeremonyStarted {
     pub cluster: Address,
     pub epoch: u64,
+    pub kind: u8,
+    pub threshold: u8,
+    pub dealers: u16,
+    pub receivers: u16,
+    pub deal_deadline: u64,
+    pub confirm_deadline: u64,
 }
 
-/// A dealer finished its round-1 package (`round = 1`) or posted a round-2 package to
-/// `receiver` (`round = 2`).
+/// Dealer `dealer`'s dealing is complete and verified.
 #[event]
 pub struct DealingPosted {
     pub cluster: Address,
     pub epoch: u64,
     pub dealer: u8,
-    pub round: u8,
-    pub receiver: u8,
 }
 
-/// Node `index` confirmed the ceremony's `PK` and the `S_i`.
+/// Dealer `dealer`'s complete dealing failed the program's checks: it is disqualified.
+#[event]
+pub struct DealingRejected {
+    pub cluster: Address,
+    pub epoch: u64,
+    pub dealer: u8,
+    pub faults: u32,
+}
+
+/// Dealing closed: `qualified` is `Q`; `absent` dealers dealt nothing complete in time.
+#[event]
+pub struct DealingClosed {
+    pub cluster: Address,
+    pub epoch: u64,
+    pub qualified: u16,
+    pub absent: u16,
+}
+
+/// Receiver `receiver` proved that `dealer`'s sub-share to it is bad: the dealer is disqualified.
+#[event]
+pub struct ComplaintUpheld {
+    pub cluster: Address,
+    pub epoch: u64,
+    pub dealer: u8,
+    pub receiver: u8,
+    pub faults: u32,
+}
+
+/// Receiver `receiver` accused `dealer`, and the revealed sub-share is good: the complainer is at fault.
+#[event]
+pub struct ComplaintDismissed {
+    pub cluster: Address,
+    pub epoch: u64,
+    pub dealer: u8,
+    pub receiver: u8,
+    pub faults: u32,
+}
+
+/// Receiver `index` proved possession of its new share for `verification_share`.
 #[event]
 pub struct CeremonyConfirmed {
     pub cluster: Address,
     pub epoch: u64,
     pub index: u8,
-    pub public_key: [u8; 32],
+    pub verification_share: [u8; 32],
 }
 
-/// All `n` nodes agreed: the cluster serves share requests under `public_key`.
+/// Receiver `index` posted a confirmation that does not verify: not kept, counted.
+#[event]
+pub struct ConfirmationRejected {
+    pub cluster: Address,
+    pub epoch: u64,
+    pub index: u8,
+    pub faults: u32,
+}
+
+/// The ceremony's shares serve from now on; `holders` confirmed, `late` were required and did not.
 #[event]
 pub struct ClusterActivated {
     pub cluster: Address,
     pub epoch: u64,
     pub public_key: [u8; 32],
+    pub threshold: u8,
+    pub holders: u16,
+    pub late: u16,
 }
 
-/// The admin suspended node `index`: its partials are refused from now on.
+/// The ceremony ended without a key (too few qualified dealers or confirmations).
 #[event]
-pub struct NodeSuspended {
+pub struct CeremonyFailed {
     pub cluster: Address,
-    pub index: u8,
+    pub epoch: u64,
+    pub qualified: u16,
+    pub confirmed: u16,
 }
 
 /// The share circuit was registered with the cluster.
@@ -139,6 +222,17 @@ pub struct ShareCompleted {
     pub record: Address,
     pub recipient: Address,
     pub accepted: u16,
+}
+
+/// A pending request of an earlier epoch under the same key moved to the serving epoch: the
+/// partials of old shares it held are cleared and `threshold` partials of new shares are needed.
+#[event]
+pub struct ShareRequestMoved {
+    pub request: Address,
+    pub cluster: Address,
+    pub from_epoch: u64,
+    pub to_epoch: u64,
+    pub threshold: u8,
 }
 
 /// The owner withdrew consent.

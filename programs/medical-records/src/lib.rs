@@ -7,7 +7,8 @@
 //!
 //! Layout (after Squads v4): this file only routes; each instruction lives in
 //! [`instructions`] with its accounts, arguments and checks; each account type in
-//! [`state`]; PDA seeds in [`seeds`]; errors in [`errors`]; events in [`events`].
+//! [`state`]; PDA seeds in [`seeds`]; errors in [`errors`]; events in [`events`]; the
+//! ceremony's transitions that several instructions share in [`transitions`].
 
 // no_std on chain; std only for host unit tests and IDL generation (which print).
 #![cfg_attr(not(test), no_std)]
@@ -24,6 +25,7 @@ pub mod events;
 pub mod instructions;
 pub mod seeds;
 pub mod state;
+pub mod transitions;
 
 pub use errors::MedShareError;
 use instructions::*;
@@ -34,39 +36,64 @@ declare_id!("G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ");
 pub mod medical_records {
     use super::*;
 
-    /// Creates a cluster: the admin fixes `n` (`size`) and `t` (`threshold`), `2 ≤ t ≤ n ≤ 16`; nodes join later.
-    pub fn create_cluster(ctx: &mut Context<CreateCluster>, cluster_id: u64, threshold: u8, size: u8) -> Result<()> {
-        instructions::create_cluster::handler(ctx, cluster_id, threshold, size)
+    /// Creates a cluster (no members, no key): the admin invites members next.
+    pub fn create_cluster(ctx: &mut Context<CreateCluster>, cluster_id: u64) -> Result<()> {
+        instructions::create_cluster::handler(ctx, cluster_id)
     }
 
-    /// Admits a node with its X25519 transport key; the `n`-th starts the key ceremony.
-    pub fn register_node(ctx: &mut Context<RegisterNode>, transport_key: [u8; 32]) -> Result<()> {
-        instructions::register_node::handler(ctx, transport_key)
+    /// The admin offers a member slot to a node authority.
+    pub fn invite_node(ctx: &mut Context<InviteNode>, authority: Address) -> Result<()> {
+        instructions::invite_node::handler(ctx, authority)
     }
 
-    /// Writes a chunk of a node's public round-1 package.
-    pub fn post_round1(ctx: &mut Context<PostRound1>, epoch: u64, dealer: u8, total_len: u16, offset: u16, chunk: Vec<u8>) -> Result<()> {
-        instructions::post_round1::handler(ctx, epoch, dealer, total_len, offset, chunk)
+    /// The invited authority joins with its transport key and a proof that it holds it.
+    pub fn accept_invitation(ctx: &mut Context<SetTransportKey>, transport_key: [u8; 32], proof: [u8; 64]) -> Result<()> {
+        instructions::accept_invitation::accept(ctx, transport_key, proof)
     }
 
-    /// Posts a round-2 package sealed to one receiver.
-    pub fn post_round2(ctx: &mut Context<PostRound2>, receiver: u8, sealed: [u8; state::SEALED_ROUND2_LEN]) -> Result<()> {
-        instructions::post_round2::handler(ctx, receiver, sealed)
+    /// A member replaces its transport key (with a new proof).
+    pub fn rotate_transport_key(ctx: &mut Context<SetTransportKey>, transport_key: [u8; 32], proof: [u8; 64]) -> Result<()> {
+        instructions::accept_invitation::rotate(ctx, transport_key, proof)
     }
 
-    /// A node confirms `PK` and `S_1..S_n`; all `n` agreeing activates the cluster.
-    pub fn confirm_ceremony(ctx: &mut Context<ConfirmCeremony>, epoch: u64, index: u8, public_key: [u8; 32], shares: Vec<[u8; 32]>) -> Result<()> {
-        instructions::confirm_ceremony::handler(ctx, epoch, index, public_key, shares)
+    /// The admin suspends a member.
+    pub fn suspend_node(ctx: &mut Context<AdministerNode>, index: u8) -> Result<()> {
+        instructions::suspend_node::suspend(ctx, index)
     }
 
-    /// The admin suspends a node.
-    pub fn suspend_node(ctx: &mut Context<SuspendNode>, index: u8) -> Result<()> {
-        instructions::suspend_node::handler(ctx, index)
+    /// The admin removes a member (or withdraws an invitation).
+    pub fn remove_node(ctx: &mut Context<AdministerNode>, index: u8) -> Result<()> {
+        instructions::suspend_node::remove(ctx, index)
     }
 
-    /// The admin restarts the key ceremony under a new epoch.
-    pub fn start_epoch(ctx: &mut Context<StartEpoch>) -> Result<()> {
-        instructions::start_epoch::handler(ctx)
+    /// The admin starts a key generation: a new `PK` for the active members, threshold `t'`.
+    pub fn start_epoch(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
+        instructions::start_epoch::handler(ctx, state::CeremonyKind::KeyGeneration, epoch, threshold, window_slots)
+    }
+
+    /// The admin starts a resharing: the same `PK` for the active members, threshold `t'`.
+    pub fn reshare(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
+        instructions::start_epoch::handler(ctx, state::CeremonyKind::Resharing, epoch, threshold, window_slots)
+    }
+
+    /// A dealer writes a chunk of its dealing; the last one has it checked.
+    pub fn post_dealing(ctx: &mut Context<PostDealing>, epoch: u64, dealer: u8, offset: u16, chunk: Vec<u8>) -> Result<()> {
+        instructions::post_dealing::handler(ctx, epoch, dealer, offset, chunk)
+    }
+
+    /// A receiver proves a dealer's sub-share to it bad (or is found at fault).
+    pub fn complain(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Result<()> {
+        instructions::complain::handler(ctx, epoch, dealer, complaint)
+    }
+
+    /// A receiver proves possession of the share the qualified dealings fix.
+    pub fn confirm_ceremony(ctx: &mut Context<ConfirmCeremony>, epoch: u64, verification_share: [u8; 32], proof: [u8; 64]) -> Result<()> {
+        instructions::confirm_ceremony::handler(ctx, epoch, verification_share, proof)
+    }
+
+    /// Anyone moves a ceremony past a deadline.
+    pub fn advance_ceremony(ctx: &mut Context<AdvanceCeremony>, epoch: u64) -> Result<()> {
+        instructions::advance_ceremony::handler(ctx, epoch)
     }
 
     /// Registers the share circuit with the cluster.

@@ -5,6 +5,8 @@
 pub const CLUSTER: &[u8] = b"cluster";
 /// `Dealing`: `["dealing", cluster, u64le(epoch), [dealer]]`.
 pub const DEALING: &[u8] = b"dealing";
+/// `Ceremony`: `["ceremony", cluster, u64le(epoch)]`.
+pub const CEREMONY: &[u8] = b"ceremony";
 /// `CircuitDefinition`: `["comp_def", cluster]`.
 pub const COMP_DEF: &[u8] = b"comp_def";
 /// `UserKey`: `["user_key", wallet]`.

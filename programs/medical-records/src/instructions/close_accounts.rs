@@ -7,7 +7,7 @@ use anchor_lang::{address_eq, prelude::*};
 use crate::{
     errors::MedShareError,
     events::AccountClosed,
-    state::{Cluster, ClusterStatus, Dealing, Record, ShareRequest, ShareStatus},
+    state::{Cluster, Dealing, Record, ShareRequest, ShareStatus},
 };
 
 /// Accounts of `close_record`.
@@ -67,7 +67,8 @@ pub struct CloseDealing {
     pub dealing: Account<Dealing>,
 }
 
-/// Closes a dealing once the cluster is active or has moved to a later epoch.
+/// Closes a dealing once its ceremony is neither running nor serving (a later ceremony
+/// started and a later epoch serves, or it failed and was superseded).
 #[inline(never)]
 pub fn close_dealing(ctx: &mut Context<CloseDealing>) -> Result<()> {
     let authority = *ctx.accounts.authority.address();
@@ -76,7 +77,7 @@ pub fn close_dealing(ctx: &mut Context<CloseDealing>) -> Result<()> {
     require!(address_eq(&dealing.cluster, ctx.accounts.cluster.address()), MedShareError::AccountMismatch);
     let member = cluster.member(dealing.dealer).ok_or(MedShareError::NotAMember)?;
     require!(address_eq(&member.authority, &authority), MedShareError::NotAMember);
-    let over = dealing.epoch.get() < cluster.epoch.get() || cluster.status() == ClusterStatus::Active;
+    let over = dealing.epoch.get() != cluster.epoch.get() && dealing.epoch.get() != cluster.ceremony_epoch.get();
     require!(over, MedShareError::NotClosable);
     emit!(AccountClosed { account: *dealing.address(), kind: 2, by: authority });
     Ok(())

@@ -1,13 +1,15 @@
 //! One file per instruction: its accounts, arguments, checks and handler.
 
+pub mod accept_invitation;
+pub mod advance_ceremony;
 pub mod append_patient_data;
 pub mod close_accounts;
+pub mod complain;
 pub mod confirm_ceremony;
 pub mod create_cluster;
 pub mod init_share_patient_data_comp_def;
-pub mod post_round1;
-pub mod post_round2;
-pub mod register_node;
+pub mod invite_node;
+pub mod post_dealing;
 pub mod register_user_key;
 pub mod revoke_share;
 pub mod share_patient_data;
@@ -19,9 +21,15 @@ pub mod suspend_node;
 // Every instruction module has its own `handler`, always called by path from lib.rs; the
 // globs re-export the account structs (and what the derives generate) for `#[program]`.
 #[allow(ambiguous_glob_reexports)]
+pub use accept_invitation::*;
+#[allow(ambiguous_glob_reexports)]
+pub use advance_ceremony::*;
+#[allow(ambiguous_glob_reexports)]
 pub use append_patient_data::*;
 #[allow(ambiguous_glob_reexports)]
 pub use close_accounts::*;
+#[allow(ambiguous_glob_reexports)]
+pub use complain::*;
 #[allow(ambiguous_glob_reexports)]
 pub use confirm_ceremony::*;
 #[allow(ambiguous_glob_reexports)]
@@ -29,11 +37,9 @@ pub use create_cluster::*;
 #[allow(ambiguous_glob_reexports)]
 pub use init_share_patient_data_comp_def::*;
 #[allow(ambiguous_glob_reexports)]
-pub use post_round1::*;
+pub use invite_node::*;
 #[allow(ambiguous_glob_reexports)]
-pub use post_round2::*;
-#[allow(ambiguous_glob_reexports)]
-pub use register_node::*;
+pub use post_dealing::*;
 #[allow(ambiguous_glob_reexports)]
 pub use register_user_key::*;
 #[allow(ambiguous_glob_reexports)]

@@ -3,13 +3,15 @@
 //! (three multiscalar multiplications and two SHA-256, through syscalls). An invalid proof
 //! from a member is not stored: the transaction succeeds so that the member's fault
 //! counter grows and `PartialRejected` names it. The `t`-th valid partial completes the share.
+//! A partial is always made with the node's share of the serving epoch; a request of an
+//! earlier epoch under the same key is moved to it first (`ShareRequestMoved`).
 
 use anchor_lang::{address_eq, prelude::*};
 
 use crate::{
     errors::MedShareError,
-    events::{PartialAccepted, PartialRejected, ShareCompleted},
-    state::{AcceptedPartial, Cluster, ShareRequest, ShareStatus},
+    events::{PartialAccepted, PartialRejected, ShareCompleted, ShareRequestMoved},
+    state::{AcceptedPartial, Cluster, ClusterStatus, MemberStatus, ShareRequest, ShareStatus},
 };
 
 /// Accounts of `share_patient_data_callback`.
@@ -43,23 +45,34 @@ pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8;
     }
     let expires_at = request.expires_at.get();
     require!(expires_at == 0 || Clock::get()?.unix_timestamp <= expires_at, MedShareError::ShareExpired);
-    require!(cluster.epoch.get() == request.epoch.get(), MedShareError::WrongEpoch);
+    require!(cluster.status() == ClusterStatus::Active, MedShareError::WrongClusterStatus);
     let member = cluster.member_by_authority(&authority).ok_or(MedShareError::NotAMember)?;
-    require!(member.active.get(), MedShareError::NodeSuspended);
-    let index = member.index;
+    require!(member.status() == MemberStatus::Active, MedShareError::NodeSuspended);
+    require!(member.holds_share(), MedShareError::NotAHolder);
+    let (index, verification_share) = (member.index, member.verification_share);
+    let (epoch, key_epoch, threshold) = (cluster.epoch.get(), cluster.key_epoch.get(), cluster.threshold);
+    if request.epoch.get() != epoch {
+        // A request of an earlier epoch under the same key moves to the serving one: the
+        // partials of old shares it holds do not combine with new ones (protocol §3.5).
+        require!(request.epoch.get() >= key_epoch, MedShareError::WrongEpoch);
+        let from_epoch = request.epoch.get();
+        let request = &mut ctx.accounts.request;
+        request.epoch = epoch.into();
+        request.threshold = threshold;
+        request.accepted = 0u16.into();
+        request.accepted_count = 0;
+        request.partials = [AcceptedPartial { a: [0; 32], e: [0; 32] }; crate::state::MAX_NODES];
+        emit!(ShareRequestMoved { request: request_address, cluster: cluster_address, from_epoch, to_epoch: epoch, threshold });
+    }
+    let request = &ctx.accounts.request;
     let bit = 1u16 << (index - 1);
     require!(request.accepted.get() & bit == 0, MedShareError::DuplicatePartial);
 
-    let context = RequestContext {
-        program_id: crate::ID.to_bytes(),
-        cluster: cluster_address.to_bytes(),
-        request: request_address.to_bytes(),
-        epoch: request.epoch.get(),
-    };
+    let context = RequestContext { program_id: crate::ID.to_bytes(), cluster: cluster_address.to_bytes(), request: request_address.to_bytes(), epoch };
     let partial = Partial { index: u16::from(index), a, e, proof: ReencryptionProof::from_array(&proof) };
     let mut c1 = [0u8; 32];
     c1.copy_from_slice(&request.capsule[..32]);
-    let verified = verify(&context, &member.verification_share, &c1, &request.recipient_key, &partial);
+    let verified = verify(&context, &verification_share, &c1, &request.recipient_key, &partial);
 
     if verified.is_err() {
         let slot = &mut ctx.accounts.cluster.members[usize::from(index - 1)];

@@ -1,41 +1,88 @@
-//! `start_epoch`: the admin restarts the key ceremony under a new epoch (after a bad
-//! dealing, a dispute, or to rotate the cluster key). Share requests of the old epoch can
-//! no longer complete: their proofs are bound to it.
+//! `start_epoch` and `reshare`: the admin starts a ceremony (docs/protocol.md §3.5).
+//! `start_epoch` makes a new cluster key (key generation: every record must be re-keyed
+//! afterwards); `reshare` gives the same key to the active members with a new threshold.
+//! Either supersedes a ceremony still running.
 
 use anchor_lang::{address_eq, prelude::*};
 
 use crate::{
     errors::MedShareError,
     events::CeremonyStarted,
-    state::{Cluster, ClusterStatus},
+    seeds,
+    state::{Ceremony, CeremonyKind, CeremonyPhase, Cluster, ClusterStatus, MemberStatus},
+    transitions::count,
 };
 
-/// Accounts of `start_epoch`.
+/// Accounts of `start_epoch` and `reshare`.
 #[derive(Accounts)]
-pub struct StartEpoch {
-    /// The cluster's admin.
+#[instruction(epoch: u64)]
+pub struct StartCeremony {
+    /// The cluster's admin; pays for the ceremony account.
+    #[account(mut)]
     pub admin: Signer,
-    /// The cluster, with all nodes registered.
+    /// The cluster.
     #[account(mut)]
     pub cluster: Account<Cluster>,
+    /// The new ceremony (`epoch` must be the cluster's `ceremony_epoch + 1`).
+    #[account(
+        init,
+        payer = admin,
+        seeds = [seeds::CEREMONY, cluster.address().as_ref(), &epoch.to_le_bytes()],
+        bump
+    )]
+    pub ceremony: Account<Ceremony>,
+    /// For the account creation.
+    pub system_program: Program<System>,
 }
 
-/// Bumps the epoch and clears the ceremony state and the cluster key.
+/// Snapshots dealers, receivers and their transport keys, and sets the deadlines.
 #[inline(never)]
-pub fn handler(ctx: &mut Context<StartEpoch>) -> Result<()> {
+pub fn handler(ctx: &mut Context<StartCeremony>, kind: CeremonyKind, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
     let admin = *ctx.accounts.admin.address();
     let cluster_address = *ctx.accounts.cluster.address();
+    let bump = ctx.bumps.ceremony;
+    let slot = Clock::get()?.slot;
     let cluster = &mut ctx.accounts.cluster;
     require!(address_eq(&cluster.admin, &admin), MedShareError::NotClusterAdmin);
-    require!(cluster.status() != ClusterStatus::Registering, MedShareError::WrongClusterStatus);
-    let epoch = cluster.epoch.get() + 1;
-    cluster.epoch = epoch.into();
-    cluster.status = ClusterStatus::Ceremony as u8;
-    cluster.confirmations = 0u16.into();
-    cluster.round1_done = 0u16.into();
-    cluster.public_key = [0; 32];
-    cluster.pending_public_key = [0; 32];
-    cluster.pending_shares = [[0; 32]; crate::state::MAX_NODES];
-    emit!(CeremonyStarted { cluster: cluster_address, epoch });
+    require!(epoch == cluster.ceremony_epoch.get() + 1, MedShareError::WrongEpoch);
+    require!(window_slots >= 1, MedShareError::InvalidWindow);
+    let receivers = cluster.members_with(MemberStatus::Active);
+    require!(threshold >= 2, MedShareError::InvalidThreshold);
+    require!(u32::from(threshold) <= count(receivers), MedShareError::NotEnoughMembers);
+    let dealers = match kind {
+        CeremonyKind::KeyGeneration => receivers,
+        CeremonyKind::Resharing => {
+            require!(cluster.status() == ClusterStatus::Active, MedShareError::WrongClusterStatus);
+            let holders = cluster.serving_holders();
+            require!(count(holders) >= u32::from(cluster.threshold), MedShareError::NotEnoughMembers);
+            holders
+        }
+    };
+    let deal_deadline = slot.saturating_add(u64::from(window_slots));
+    let confirm_deadline = deal_deadline.saturating_add(u64::from(window_slots));
+
+    let ceremony = &mut ctx.accounts.ceremony;
+    ceremony.cluster = cluster_address;
+    ceremony.epoch = epoch.into();
+    ceremony.deal_deadline = deal_deadline.into();
+    ceremony.confirm_deadline = confirm_deadline.into();
+    ceremony.kind = kind as u8;
+    ceremony.phase = CeremonyPhase::Dealing as u8;
+    ceremony.threshold = threshold;
+    ceremony.old_threshold = cluster.threshold;
+    ceremony.bump = bump;
+    ceremony.dealers = dealers.into();
+    ceremony.receivers = receivers.into();
+    for (slot, member) in cluster.members.iter().enumerate() {
+        if receivers & (1 << slot) != 0 {
+            ceremony.transport_keys[slot] = member.transport_key;
+        }
+    }
+    cluster.ceremony_epoch = epoch.into();
+    if kind == CeremonyKind::KeyGeneration {
+        cluster.status = ClusterStatus::Ceremony as u8;
+        cluster.public_key = [0; 32];
+    }
+    emit!(CeremonyStarted { cluster: cluster_address, epoch, kind: kind as u8, threshold, dealers, receivers, deal_deadline, confirm_deadline });
     Ok(())
 }

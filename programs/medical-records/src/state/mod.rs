@@ -1,5 +1,6 @@
 //! Account types, one file each.
 
+pub mod ceremony;
 pub mod circuit;
 pub mod cluster;
 pub mod dealing;
@@ -7,6 +8,7 @@ pub mod record;
 pub mod share_request;
 pub mod user_key;
 
+pub use ceremony::*;
 pub use circuit::*;
 pub use cluster::*;
 pub use dealing::*;
