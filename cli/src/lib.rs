@@ -10,7 +10,9 @@
 //! | patient   | `register-key`, `store`, `list`, `share`, `revoke`, `open` (own record) |
 //! | recipient | `register-key`, `requests`, `open` (a completed share) |
 //! | auditor   | `audit --record / --owner / --recipient` (from on-chain events alone) |
-//! | admin     | `cluster create`, `cluster add-node`, `cluster register-circuit`, `cluster status` |
+//! | admin     | `cluster create`, `cluster invite`, `cluster suspend-node / remove-node / replace-node`, `cluster new-epoch` (key generation), `cluster reshare`, `cluster register-circuit`, `cluster status` |
+//! | node      | `cluster accept --join-request FILE` (signed by the node authority) |
+//! | anyone    | `cluster advance` (past a ceremony deadline), `cluster status` |
 
 #![forbid(unsafe_code)]
 

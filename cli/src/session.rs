@@ -162,6 +162,13 @@ impl Session {
         accounts::Cluster::decode(&self.account(address, "cluster").await?).with_context(|| format!("{address} is not a cluster"))
     }
 
+    /// The decoded ceremony `epoch` of `cluster`.
+    pub async fn ceremony(&self, cluster: &Address, epoch: u64) -> Result<accounts::Ceremony> {
+        let address = pda::ceremony(cluster, epoch);
+        accounts::Ceremony::decode(&self.account(&address, &format!("ceremony {epoch} of cluster {cluster}:")).await?)
+            .with_context(|| format!("{address} is not a ceremony"))
+    }
+
     /// The decoded record.
     pub async fn record(&self, address: &Address) -> Result<accounts::Record> {
         accounts::Record::decode(&self.account(address, "record").await?).with_context(|| format!("{address} is not a record"))

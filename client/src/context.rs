@@ -20,7 +20,13 @@ pub fn record_binding(owner: &Address, record_id: u64, version: u32) -> RecordBi
     RecordBinding { program_id: PROGRAM_ID.to_bytes(), owner: owner.to_bytes(), record_id, version, address: address.to_bytes() }
 }
 
-/// The context every partial's proof for `request` is bound to.
+/// The context every proof and pad of `cluster`'s ceremony `epoch` is bound to.
+pub fn ceremony_context(cluster: &Address, epoch: u64) -> encrypted_circuits::ceremony::CeremonyContext {
+    encrypted_circuits::ceremony::CeremonyContext { program_id: PROGRAM_ID.to_bytes(), cluster: cluster.to_bytes(), epoch }
+}
+
+/// The context every partial's proof for `request` is bound to (`epoch`: the cluster's
+/// serving epoch when the partial is made, `Cluster::epoch`).
 pub fn request_context(cluster: &Address, request: &Address, epoch: u64) -> RequestContext {
     RequestContext { program_id: PROGRAM_ID.to_bytes(), cluster: cluster.to_bytes(), request: request.to_bytes(), epoch }
 }
@@ -81,6 +87,7 @@ pub fn combine_accepted(request: &ShareRequest) -> Result<ReencryptedCapsule, Er
 /// Seals `plaintext` as version `version` of `owner`'s record `record_id`: its cluster
 /// capsule to `cluster_key` (the current key of `cluster`) with the proof that labels it for
 /// this record version, and its owner capsule to `owner_key` (docs/protocol.md §3.3).
+#[allow(clippy::too_many_arguments)]
 pub fn seal_version(
     rng: &mut (impl rand::CryptoRng + rand::RngCore),
     owner: &Address,

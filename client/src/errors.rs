@@ -41,6 +41,23 @@ pub const PROGRAM_ERRORS: &[(&str, &str)] = &[
     ("NotClosable", "the account cannot be closed yet"),
     ("InvalidCapsuleProof", "the cluster capsule's proof does not verify for this record: it was copied, re-randomised or tampered with"),
     ("RecordSealedToOldKey", "the record is sealed to an earlier cluster key: re-key it (medshare rekey) before sharing"),
+    ("NoFreeSlot", "no member slot is free: remove a member first"),
+    ("NotInvited", "the signer has no pending invitation in this cluster"),
+    ("DuplicateTransportKey", "another member already registered this transport key"),
+    ("InvalidTransportKeyProof", "the transport key's proof of possession does not verify"),
+    ("WrongCeremonyPhase", "the ceremony is not in the phase this needs"),
+    ("DeadlinePassed", "the deadline for this has passed"),
+    ("NothingToAdvance", "nothing to advance: no deadline has passed and nothing is complete"),
+    ("NotADealer", "the member is not a dealer of this ceremony"),
+    ("NotAReceiver", "the member is not a receiver of this ceremony"),
+    ("DealingIncomplete", "the dealer has no complete, verified dealing in this ceremony"),
+    ("DealerDisqualified", "the dealer is already disqualified"),
+    ("InvalidComplaintProof", "the complaint's proof does not verify"),
+    ("DealingsNotFolded", "every qualified dealing must be folded into the ceremony first (fold_dealing)"),
+    ("NotEnoughMembers", "too few members for this threshold, or too few serving holders to reshare"),
+    ("InvalidWindow", "the ceremony window must be at least one slot"),
+    ("WrongMemberStatus", "the member is in a state that does not allow this"),
+    ("NotAHolder", "the node holds no share of the serving epoch"),
 ];
 
 /// The name and message of a custom error code of the program, if it is one.
@@ -64,5 +81,9 @@ mod tests {
         assert_eq!(describe(6001).map(|d| d.0), Some("InvalidClusterSize"));
         assert_eq!(describe(5999), None);
         assert_eq!(describe(6000 + PROGRAM_ERRORS.len() as u32), None);
+        // append-only: the ceremony's errors follow the record errors
+        assert_eq!(code("RecordSealedToOldKey"), Some(6034));
+        assert_eq!(code("NoFreeSlot"), Some(6035));
+        assert_eq!(code("NotAHolder"), Some(6051));
     }
 }

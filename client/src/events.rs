@@ -60,20 +60,38 @@ macro_rules! events {
 }
 
 events! {
-    /// A cluster account was created.
-    ClusterCreated { cluster: Address, admin: Address, cluster_id: u64, threshold: u8, size: u8, epoch: u64 }
-    /// The admin admitted node `index`.
-    NodeRegistered { cluster: Address, authority: Address, index: u8, transport_key: [u8; 32] }
-    /// A key ceremony started.
-    CeremonyStarted { cluster: Address, epoch: u64 }
-    /// A dealer finished round 1 (`round = 1`) or posted a round-2 package (`round = 2`).
-    DealingPosted { cluster: Address, epoch: u64, dealer: u8, round: u8, receiver: u8 }
-    /// Node `index` confirmed `PK` and the `S_i`.
-    CeremonyConfirmed { cluster: Address, epoch: u64, index: u8, public_key: [u8; 32] }
-    /// All `n` nodes agreed; the cluster is active.
-    ClusterActivated { cluster: Address, epoch: u64, public_key: [u8; 32] }
+    /// A cluster account was created; the admin now invites members.
+    ClusterCreated { cluster: Address, admin: Address, cluster_id: u64 }
+    /// The admin invited `authority` into slot `index`.
+    NodeInvited { cluster: Address, index: u8, authority: Address }
+    /// Node `index` accepted its invitation with a proven transport key.
+    NodeAccepted { cluster: Address, index: u8, authority: Address, transport_key: [u8; 32] }
+    /// Node `index` replaced its transport key.
+    TransportKeyRotated { cluster: Address, index: u8, transport_key: [u8; 32] }
     /// The admin suspended node `index`.
     NodeSuspended { cluster: Address, index: u8 }
+    /// The admin removed node `index` (an invitation withdrawn, or a member out).
+    NodeRemoved { cluster: Address, index: u8, authority: Address }
+    /// A ceremony started (`kind`: 0 key generation, 1 resharing); bitmasks by member index (bit `i-1`).
+    CeremonyStarted { cluster: Address, epoch: u64, kind: u8, threshold: u8, dealers: u16, receivers: u16, deal_deadline: u64, confirm_deadline: u64 }
+    /// Dealer `dealer`'s dealing is complete and verified.
+    DealingPosted { cluster: Address, epoch: u64, dealer: u8 }
+    /// Dealer `dealer`'s complete dealing failed the program's checks: it is disqualified.
+    DealingRejected { cluster: Address, epoch: u64, dealer: u8, faults: u32 }
+    /// Dealing closed: `qualified` is `Q`; `absent` dealers dealt nothing complete in time.
+    DealingClosed { cluster: Address, epoch: u64, qualified: u16, absent: u16 }
+    /// Receiver `receiver` proved `dealer`'s sub-share to it bad: the dealer is disqualified (`faults` are the dealer's).
+    ComplaintUpheld { cluster: Address, epoch: u64, dealer: u8, receiver: u8, faults: u32 }
+    /// Receiver `receiver` accused `dealer` wrongly: the complainer is at fault (`faults` are the receiver's).
+    ComplaintDismissed { cluster: Address, epoch: u64, dealer: u8, receiver: u8, faults: u32 }
+    /// Receiver `index` proved possession of its new share for `verification_share`.
+    CeremonyConfirmed { cluster: Address, epoch: u64, index: u8, verification_share: [u8; 32] }
+    /// Receiver `index` posted a confirmation that does not verify: not kept, counted.
+    ConfirmationRejected { cluster: Address, epoch: u64, index: u8, faults: u32 }
+    /// The ceremony's shares serve from now on; `holders` confirmed, `late` were required and did not.
+    ClusterActivated { cluster: Address, epoch: u64, public_key: [u8; 32], threshold: u8, holders: u16, late: u16 }
+    /// The ceremony ended without a key (too few qualified dealers or confirmations).
+    CeremonyFailed { cluster: Address, epoch: u64, qualified: u16, confirmed: u16 }
     /// The share circuit was registered with the cluster.
     CircuitRegistered { cluster: Address, circuit: Address, version: u16, domain: [u8; 32] }
     /// A wallet registered its encryption key.
@@ -83,7 +101,7 @@ events! {
     /// The owner asked the cluster to share a record version.
     ShareRequested {
         request: Address, record: Address, owner: Address, recipient: Address, recipient_key: [u8; 32], cluster: Address,
-        epoch: u64, record_version: u32, circuit_version: u16, threshold: u8, capsule: [u8; 64], expires_at: i64,
+        epoch: u64, record_version: u32, circuit_version: u16, threshold: u8, expires_at: i64,
     }
     /// Node `index`'s partial verified and was stored.
     PartialAccepted { request: Address, cluster: Address, index: u8, authority: Address }
@@ -91,6 +109,9 @@ events! {
     PartialRejected { request: Address, cluster: Address, index: u8, authority: Address, faults: u32 }
     /// The `t`-th valid partial arrived.
     ShareCompleted { request: Address, record: Address, recipient: Address, accepted: u16 }
+    /// A pending request of an earlier epoch under the same key moved to the serving epoch:
+    /// its partials of old shares were cleared and `threshold` partials of new shares are needed.
+    ShareRequestMoved { request: Address, cluster: Address, from_epoch: u64, to_epoch: u64, threshold: u8 }
     /// The owner withdrew consent.
     ShareRevoked { request: Address, record: Address, recipient: Address, was_completed: bool }
     /// An account was closed (`kind`: 0 record, 1 share request, 2 dealing).
@@ -254,11 +275,11 @@ mod tests {
     use borsh::BorshSerialize;
 
     #[derive(BorshSerialize)]
-    struct RawClusterCreated([u8; 32], [u8; 32], u64, u8, u8, u64);
+    struct RawClusterCreated([u8; 32], [u8; 32], u64);
 
     fn encoded() -> Vec<u8> {
         let mut raw = discriminator("event", "ClusterCreated").to_vec();
-        RawClusterCreated([1; 32], [2; 32], 7, 2, 3, 0).serialize(&mut raw).unwrap();
+        RawClusterCreated([1; 32], [2; 32], 7).serialize(&mut raw).unwrap();
         raw
     }
 
@@ -290,7 +311,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(events.len(), 1, "data logged by other programs is not ours");
         let Event::ClusterCreated(e) = &events[0] else { panic!("expected ClusterCreated, got {:?}", events[0]) };
-        assert_eq!((e.cluster_id, e.threshold, e.size, e.epoch), (7, 2, 3, 0));
+        assert_eq!(e.cluster_id, 7);
         assert_eq!(e.admin, Address::new_from_array([2; 32]));
     }
 
@@ -352,6 +373,30 @@ mod tests {
         assert!(tx.logs_truncated());
         assert_eq!(tx.problems, vec![Problem::LogsTruncated { fee_payer: payer.to_string() }]);
         assert!(tx.problems[0].to_string().contains(&payer.to_string()));
+    }
+
+    #[test]
+    fn ceremony_events_decode_field_for_field() {
+        let mut raw = discriminator("event", "CeremonyStarted").to_vec();
+        raw.extend([1; 32]);
+        raw.extend(4u64.to_le_bytes());
+        raw.extend([1, 3]);
+        raw.extend(0b0111u16.to_le_bytes());
+        raw.extend(0b1111u16.to_le_bytes());
+        raw.extend(100u64.to_le_bytes());
+        raw.extend(250u64.to_le_bytes());
+        let Ok(Event::CeremonyStarted(e)) = decode(&raw) else { panic!("{:?}", decode(&raw)) };
+        assert_eq!((e.epoch, e.kind, e.threshold, e.dealers, e.receivers, e.deal_deadline, e.confirm_deadline), (4, 1, 3, 7, 15, 100, 250));
+
+        let mut raw = discriminator("event", "ShareRequestMoved").to_vec();
+        raw.extend([1; 32]);
+        raw.extend([2; 32]);
+        raw.extend(3u64.to_le_bytes());
+        raw.extend(5u64.to_le_bytes());
+        raw.push(4);
+        let Ok(Event::ShareRequestMoved(e)) = decode(&raw) else { panic!("{:?}", decode(&raw)) };
+        assert_eq!((e.from_epoch, e.to_epoch, e.threshold), (3, 5, 4));
+        assert!(!EVENT_NAMES.contains(&"NodeRegistered"));
     }
 
     #[test]

@@ -28,53 +28,145 @@ fn readonly(address: &Address) -> AccountMeta {
     AccountMeta::new_readonly(*address, false)
 }
 
-/// Arguments of `create_cluster`.
-#[derive(BorshSerialize, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CreateClusterArgs {
-    /// Admin-chosen id, part of the cluster's seeds.
-    pub cluster_id: u64,
-    /// `t`, with `2 ≤ t ≤ n`.
-    pub threshold: u8,
-    /// `n`, with `2 ≤ n ≤ 16`.
-    pub size: u8,
+/// `create_cluster`: `admin` signs, pays and becomes the admin of a cluster with no members
+/// and no key; returns the instruction and the cluster address.
+pub fn create_cluster(admin: &Address, cluster_id: u64) -> (Instruction, Address) {
+    let (cluster, _) = pda::cluster(admin, cluster_id);
+    (build("create_cluster", vec![payer(admin), writable(&cluster), readonly(&SYSTEM)], &cluster_id), cluster)
 }
 
-/// `create_cluster`: `admin` signs and pays; returns the instruction and the cluster address.
-pub fn create_cluster(admin: &Address, args: CreateClusterArgs) -> (Instruction, Address) {
-    let (cluster, _) = pda::cluster(admin, args.cluster_id);
-    (build("create_cluster", vec![payer(admin), writable(&cluster), readonly(&SYSTEM)], &args), cluster)
+/// `invite_node`: the admin offers the lowest free slot to `authority`.
+pub fn invite_node(admin: &Address, cluster: &Address, authority: &Address) -> Instruction {
+    build("invite_node", vec![signer(admin), writable(cluster)], &authority.to_bytes())
 }
 
-/// `register_node`: the admin and the node's authority both sign.
-pub fn register_node(admin: &Address, node_authority: &Address, cluster: &Address, transport_key: [u8; 32]) -> Instruction {
-    build("register_node", vec![signer(admin), signer(node_authority), writable(cluster)], &transport_key)
+/// `accept_invitation`: the invited `authority` alone signs, with its transport key `T` and
+/// the proof of possession `R ‖ z` (`encrypted_circuits::ceremony::TransportSecret::prove_possession`).
+pub fn accept_invitation(authority: &Address, cluster: &Address, transport_key: [u8; 32], proof: [u8; 64]) -> Instruction {
+    build("accept_invitation", vec![signer(authority), writable(cluster)], &(transport_key, proof))
 }
 
-/// `post_round1`: one chunk of node `dealer`'s round-1 package of `total_len` bytes.
-pub fn post_round1(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, total_len: u16, offset: u16, chunk: &[u8]) -> Instruction {
-    let dealing = pda::dealing(cluster, epoch, dealer);
-    build("post_round1", vec![payer(authority), writable(cluster), writable(&dealing), readonly(&SYSTEM)], &(epoch, dealer, total_len, offset, chunk.to_vec()))
+/// `rotate_transport_key`: an active or suspended member replaces its transport key.
+pub fn rotate_transport_key(authority: &Address, cluster: &Address, transport_key: [u8; 32], proof: [u8; 64]) -> Instruction {
+    build("rotate_transport_key", vec![signer(authority), writable(cluster)], &(transport_key, proof))
 }
 
-/// `post_round2`: the package node `dealer` sealed to node `receiver`.
-pub fn post_round2(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, receiver: u8, sealed: [u8; 65]) -> Instruction {
-    let dealing = pda::dealing(cluster, epoch, dealer);
-    build("post_round2", vec![signer(authority), readonly(cluster), writable(&dealing)], &(receiver, sealed))
-}
-
-/// `confirm_ceremony`: node `index` confirms `PK` and `S_1..S_n`.
-pub fn confirm_ceremony(authority: &Address, cluster: &Address, epoch: u64, index: u8, public_key: [u8; 32], shares: Vec<[u8; 32]>) -> Instruction {
-    build("confirm_ceremony", vec![signer(authority), writable(cluster)], &(epoch, index, public_key, shares))
-}
-
-/// `suspend_node`.
+/// `suspend_node`: active → suspended.
 pub fn suspend_node(admin: &Address, cluster: &Address, index: u8) -> Instruction {
     build("suspend_node", vec![signer(admin), writable(cluster)], &index)
 }
 
-/// `start_epoch`.
-pub fn start_epoch(admin: &Address, cluster: &Address) -> Instruction {
-    build("start_epoch", vec![signer(admin), writable(cluster)], &())
+/// `remove_node`: invited → empty; active or suspended → removed.
+pub fn remove_node(admin: &Address, cluster: &Address, index: u8) -> Instruction {
+    build("remove_node", vec![signer(admin), writable(cluster)], &index)
+}
+
+fn start_ceremony(name: &str, admin: &Address, cluster: &Address, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Instruction {
+    let ceremony = pda::ceremony(cluster, epoch);
+    build(name, vec![payer(admin), writable(cluster), writable(&ceremony), readonly(&SYSTEM)], &(epoch, threshold, window_slots, members))
+}
+
+/// `start_epoch`: the admin starts a key generation (a new `PK`) for `members` (a bitmask of
+/// active members, bit `i-1` for member `i`: [`crate::accounts::mask_of`]) with threshold
+/// `t'`; `epoch` must be the cluster's `ceremony_epoch + 1`
+/// ([`crate::accounts::Cluster::next_ceremony_epoch`]); each phase lasts `window_slots`.
+pub fn start_epoch(admin: &Address, cluster: &Address, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Instruction {
+    start_ceremony("start_epoch", admin, cluster, epoch, threshold, window_slots, members)
+}
+
+/// `reshare`: as [`start_epoch`], for a resharing of the same `PK` to `members` (dealt by
+/// every active member holding a share of the serving epoch).
+pub fn reshare(admin: &Address, cluster: &Address, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Instruction {
+    start_ceremony("reshare", admin, cluster, epoch, threshold, window_slots, members)
+}
+
+/// `post_dealing`: dealer `dealer` writes `chunk` at `offset` of its dealing in ceremony
+/// `epoch` (see [`dealing_chunks`] and [`post_dealing_transactions`]).
+pub fn post_dealing(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, offset: u16, chunk: &[u8]) -> Instruction {
+    let accounts =
+        vec![payer(authority), writable(cluster), writable(&pda::ceremony(cluster, epoch)), writable(&pda::dealing(cluster, epoch, dealer)), readonly(&SYSTEM)];
+    build("post_dealing", accounts, &(epoch, dealer, offset, chunk.to_vec()))
+}
+
+/// `complain`: the signing receiver reveals `K_ij ‖ c ‖ z` (`encrypted_circuits::ceremony::complain`)
+/// against dealer `dealer`'s dealing in ceremony `epoch`. Send it with [`COMPLAIN_CU_LIMIT`].
+pub fn complain(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Instruction {
+    let accounts = vec![signer(authority), writable(cluster), writable(&pda::ceremony(cluster, epoch)), readonly(&pda::dealing(cluster, epoch, dealer))];
+    build("complain", accounts, &(epoch, dealer, complaint))
+}
+
+/// `fold_dealing`: anyone (the fee payer signs, nobody else) folds qualified dealer
+/// `dealer`'s commitments into ceremony `epoch`'s aggregate, once dealing has closed; every
+/// dealing of `Q` ([`crate::accounts::Ceremony::unfolded`]) must be folded before receivers
+/// confirm. Send it with [`FOLD_CU_LIMIT`].
+pub fn fold_dealing(cluster: &Address, epoch: u64, dealer: u8) -> Instruction {
+    let accounts = vec![readonly(cluster), writable(&pda::ceremony(cluster, epoch)), readonly(&pda::dealing(cluster, epoch, dealer))];
+    build("fold_dealing", accounts, &(epoch, dealer))
+}
+
+/// `confirm_ceremony`: the signing receiver's `S'_j` and proof of possession, checked against
+/// the ceremony's folded commitments (every qualified dealing folded first: [`fold_dealing`]).
+pub fn confirm_ceremony(authority: &Address, cluster: &Address, epoch: u64, verification_share: [u8; 32], proof: [u8; 64]) -> Instruction {
+    let accounts = vec![signer(authority), writable(cluster), writable(&pda::ceremony(cluster, epoch))];
+    build("confirm_ceremony", accounts, &(epoch, verification_share, proof))
+}
+
+/// `advance_ceremony`: anyone (the fee payer signs, nobody else) moves ceremony `epoch`
+/// past a deadline.
+pub fn advance_ceremony(cluster: &Address, epoch: u64) -> Instruction {
+    build("advance_ceremony", vec![writable(cluster), writable(&pda::ceremony(cluster, epoch))], &epoch)
+}
+
+/// Dealing bytes per `post_dealing` transaction: with the compute-budget instruction in
+/// the same transaction it stays under the 1,232-byte packet (a test checks it).
+pub const DEALING_CHUNK: usize = 800;
+
+/// Compute units for `fold_dealing` (≈70k with 16 commitments).
+pub const FOLD_CU_LIMIT: u32 = 150_000;
+/// Compute units for the `post_dealing` that writes a dealing's last chunk (it checks the dealing).
+pub const DEALING_CU_LIMIT: u32 = 300_000;
+/// Compute units for `complain` (it decrypts and judges a sub-share).
+pub const COMPLAIN_CU_LIMIT: u32 = 300_000;
+
+/// A dealing split into `(offset, chunk)` of at most [`DEALING_CHUNK`] bytes, in order.
+pub fn dealing_chunks(bytes: &[u8]) -> Vec<(u16, &[u8])> {
+    bytes.chunks(DEALING_CHUNK).enumerate().map(|(k, chunk)| ((k * DEALING_CHUNK) as u16, chunk)).collect()
+}
+
+/// The compute budget program's `SetComputeUnitLimit(units)`, to put before an instruction
+/// that needs more than the default 200,000 units.
+pub fn set_compute_unit_limit(units: u32) -> Instruction {
+    solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(units)
+}
+
+/// `instruction` preceded by a compute-unit limit of `units`: one transaction's instructions.
+pub fn with_compute_unit_limit(units: u32, instruction: Instruction) -> Vec<Instruction> {
+    vec![set_compute_unit_limit(units), instruction]
+}
+
+/// A whole dealing as the transactions that write it, in order, one `post_dealing` each;
+/// the last (which has the program check the dealing) with [`DEALING_CU_LIMIT`].
+pub fn post_dealing_transactions(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, bytes: &[u8]) -> Vec<Vec<Instruction>> {
+    let chunks = dealing_chunks(bytes);
+    let last = chunks.len().saturating_sub(1);
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(k, (offset, chunk))| {
+            let instruction = post_dealing(authority, cluster, epoch, dealer, offset, chunk);
+            if k == last { with_compute_unit_limit(DEALING_CU_LIMIT, instruction) } else { vec![instruction] }
+        })
+        .collect()
+}
+
+/// `fold_dealing` preceded by [`FOLD_CU_LIMIT`]: one transaction's instructions.
+pub fn fold_dealing_transaction(cluster: &Address, epoch: u64, dealer: u8) -> Vec<Instruction> {
+    with_compute_unit_limit(FOLD_CU_LIMIT, fold_dealing(cluster, epoch, dealer))
+}
+
+/// `complain` preceded by [`COMPLAIN_CU_LIMIT`]: one transaction's instructions.
+pub fn complain_transaction(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Vec<Instruction> {
+    with_compute_unit_limit(COMPLAIN_CU_LIMIT, complain(authority, cluster, epoch, dealer, complaint))
 }
 
 /// `init_share_patient_data_comp_def`: registers the share circuit with the cluster.
@@ -187,4 +279,90 @@ pub fn close_share_request(owner: &Address, request: &Address) -> Instruction {
 /// `close_dealing`: rent back to the dealer.
 pub fn close_dealing(authority: &Address, cluster: &Address, epoch: u64, dealer: u8) -> Instruction {
     build("close_dealing", vec![payer(authority), readonly(cluster), writable(&pda::dealing(cluster, epoch, dealer))], &())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(byte: u8) -> Address {
+        Address::new_from_array([byte; 32])
+    }
+
+    /// The wire size of a legacy transaction holding `instructions`, paid by `payer`.
+    fn transaction_size(payer: &Address, instructions: &[Instruction]) -> usize {
+        fn compact(n: usize) -> usize {
+            if n < 0x80 {
+                1
+            } else if n < 0x4000 {
+                2
+            } else {
+                3
+            }
+        }
+        let tx = solana_transaction::Transaction::new_with_payer(instructions, Some(payer));
+        let message = &tx.message;
+        let body: usize =
+            message.instructions.iter().map(|ix| 1 + compact(ix.accounts.len()) + ix.accounts.len() + compact(ix.data.len()) + ix.data.len()).sum();
+        compact(tx.signatures.len())
+            + 64 * tx.signatures.len()
+            + 3
+            + compact(message.account_keys.len())
+            + 32 * message.account_keys.len()
+            + 32
+            + compact(message.instructions.len())
+            + body
+    }
+
+    #[test]
+    fn the_longest_dealing_goes_in_two_transactions_that_fit_a_packet() {
+        let bytes: Vec<u8> = (0..crate::accounts::MAX_DEALING_LEN).map(|i| i as u8).collect();
+        let chunks = dealing_chunks(&bytes);
+        assert_eq!(chunks.iter().map(|(offset, chunk)| (*offset, chunk.len())).collect::<Vec<_>>(), [(0, 800), (800, 320)]);
+        assert_eq!(chunks.iter().flat_map(|(_, chunk)| chunk.iter().copied()).collect::<Vec<u8>>(), bytes);
+        let transactions = post_dealing_transactions(&a(1), &a(2), 3, 4, &bytes);
+        assert_eq!(transactions.len(), 2);
+        assert_eq!(transactions[0].len(), 1, "only the last chunk has the dealing checked");
+        assert_eq!(transactions[1][0], set_compute_unit_limit(DEALING_CU_LIMIT));
+        // a full first chunk, with the compute-budget instruction as well, still fits
+        let worst = with_compute_unit_limit(DEALING_CU_LIMIT, post_dealing(&a(1), &a(2), 3, 4, 0, &bytes[..DEALING_CHUNK]));
+        let size = transaction_size(&a(1), &worst);
+        assert!(size <= 1232, "{size} bytes");
+        // the shortest dealing is one transaction
+        let short = vec![0u8; crate::accounts::dealing_len(2)];
+        assert_eq!(post_dealing_transactions(&a(1), &a(2), 3, 4, &short).len(), 1);
+        assert!(dealing_chunks(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_fold_names_the_ceremony_and_one_dealing() {
+        let instructions = fold_dealing_transaction(&a(2), 5, 7);
+        assert_eq!(instructions[0], set_compute_unit_limit(FOLD_CU_LIMIT));
+        let fold = &instructions[1];
+        assert_eq!(
+            fold.accounts.iter().map(|m| (m.pubkey, m.is_signer, m.is_writable)).collect::<Vec<_>>(),
+            [(a(2), false, false), (pda::ceremony(&a(2), 5), false, true), (pda::dealing(&a(2), 5, 7), false, false)]
+        );
+        assert_eq!(fold.data[8..], [5, 0, 0, 0, 0, 0, 0, 0, 7]);
+    }
+
+    #[test]
+    fn arguments_are_borsh_in_the_programs_order() {
+        let (ix, cluster) = create_cluster(&a(5), 0x0102);
+        assert_eq!((ix.data.len(), &ix.data[8..]), (16, &[2, 1, 0, 0, 0, 0, 0, 0][..]));
+        assert_eq!(cluster, pda::cluster(&a(5), 0x0102).0);
+        assert_eq!(invite_node(&a(1), &a(2), &a(9)).data[8..], [9; 32]);
+        let ix = start_epoch(&a(1), &a(2), 1, 3, 150, 0b101);
+        assert_eq!(ix.data[8..], [1, 0, 0, 0, 0, 0, 0, 0, 3, 150, 0, 0, 0, 5, 0]);
+        assert_eq!(ix.data[..8], crate::discriminator("global", "start_epoch"));
+        assert_eq!(reshare(&a(1), &a(2), 1, 3, 150, 0b11).data[..8], crate::discriminator("global", "reshare"));
+        let ix = post_dealing(&a(1), &a(2), 7, 3, 800, &[0xaa, 0xbb]);
+        assert_eq!(ix.data[8..], [7, 0, 0, 0, 0, 0, 0, 0, 3, 0x20, 0x03, 2, 0, 0, 0, 0xaa, 0xbb]);
+        assert_eq!(ix.accounts[3].pubkey, pda::dealing(&a(2), 7, 3));
+        let ix = complain(&a(1), &a(2), 7, 3, [5; 96]);
+        assert_eq!((ix.data.len(), ix.data[16], ix.accounts[3].is_writable), (8 + 8 + 1 + 96, 3, false));
+        let ix = advance_ceremony(&a(2), 7);
+        assert!(ix.accounts.iter().all(|m| !m.is_signer), "anyone may advance");
+        assert_eq!(set_compute_unit_limit(400_000).data, [2, 0x80, 0x1a, 0x06, 0]);
+    }
 }

@@ -18,6 +18,7 @@ pub mod context;
 pub mod errors;
 pub mod events;
 pub mod instructions;
+pub mod join;
 pub mod pda;
 pub mod rpc;
 

@@ -7,6 +7,8 @@ use crate::{Address, PROGRAM_ID};
 pub const CLUSTER_SEED: &[u8] = b"cluster";
 /// Seed prefix of `Dealing` accounts.
 pub const DEALING_SEED: &[u8] = b"dealing";
+/// Seed prefix of `Ceremony` accounts.
+pub const CEREMONY_SEED: &[u8] = b"ceremony";
 /// Seed prefix of `CircuitDefinition` accounts.
 pub const COMP_DEF_SEED: &[u8] = b"comp_def";
 /// Seed prefix of `UserKey` accounts.
@@ -25,9 +27,14 @@ pub fn cluster(admin: &Address, cluster_id: u64) -> (Address, u8) {
     Address::find_program_address(&[CLUSTER_SEED, admin.as_ref(), &cluster_id.to_le_bytes()], &PROGRAM_ID)
 }
 
-/// Node `dealer`'s dealing in `epoch`.
+/// Node `dealer`'s dealing in ceremony `epoch`.
 pub fn dealing(cluster: &Address, epoch: u64, dealer: u8) -> Address {
     find(&[DEALING_SEED, cluster.as_ref(), &epoch.to_le_bytes(), &[dealer]])
+}
+
+/// The cluster's ceremony number `epoch` (the first is epoch 1).
+pub fn ceremony(cluster: &Address, epoch: u64) -> Address {
+    find(&[CEREMONY_SEED, cluster.as_ref(), &epoch.to_le_bytes()])
 }
 
 /// The cluster's share circuit definition.

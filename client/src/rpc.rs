@@ -289,8 +289,6 @@ mod tests {
         data.extend([1; 32]);
         data.extend([2; 32]);
         data.extend(7u64.to_le_bytes());
-        data.extend([2, 3]);
-        data.extend(0u64.to_le_bytes());
         format!("Program data: {}", base64::engine::general_purpose::STANDARD.encode(data))
     }
 

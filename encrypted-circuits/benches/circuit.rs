@@ -7,7 +7,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, 
 use curve25519_dalek::{Scalar, constants::RISTRETTO_BASEPOINT_POINT};
 use encrypted_circuits::{
     aead,
-    ceremony::CeremonyParams,
+    ceremony::CeremonyContext,
     keys::UserSecretKey,
     record::{self, RecordBinding},
     reencrypt::{self, RequestContext},
@@ -34,7 +34,7 @@ fn benches(c: &mut Criterion) {
     c.bench_function("baseline/scalar_mul", |b| b.iter(|| black_box(point) * black_box(scalar)));
 
     for t in [3u16, 8, 16] {
-        let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [5; 32], epoch: 0, size: t, threshold: t }).unwrap();
+        let nodes = run_ceremony(&mut rng, &CeremonyContext { program_id: [1; 32], cluster: [5; 32], epoch: 0 }, t, u8::try_from(t).unwrap()).unwrap();
         let recipient = UserSecretKey::random(&mut rng);
         let owner = UserSecretKey::random(&mut rng);
         let sealed = record::seal(&mut rng, &binding(), &CLUSTER, b"{}", &nodes[0].cluster_key, &owner.public_key());

@@ -1,10 +1,16 @@
-//! Writes `encrypted-circuits/tests/vectors/reencrypt.json` (deterministic: a fixed seed).
+//! Writes `encrypted-circuits/tests/vectors/reencrypt.json` and `ceremony.json`
+//! (deterministic: fixed seeds).
 //! Run: `cargo run -p encrypted-circuits --example make_test_vectors`.
+
+fn write(name: &str, json: String) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
+    std::fs::write(&path, json + "\n").expect("write the test vectors");
+    println!("wrote {}", path.display());
+}
 
 fn main() {
     let file = encrypted_circuits::vectors::generate().expect("generate the test vectors");
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/reencrypt.json");
-    let json = serde_json::to_string_pretty(&file).expect("serialise") + "\n";
-    std::fs::write(&path, json).expect("write the test vectors");
-    println!("wrote {} ({} cases)", path.display(), file.cases.len());
+    write("reencrypt.json", serde_json::to_string_pretty(&file).expect("serialise"));
+    let ceremonies = encrypted_circuits::vectors::generate_ceremonies().expect("generate the ceremony vectors");
+    write("ceremony.json", serde_json::to_string_pretty(&ceremonies).expect("serialise"));
 }

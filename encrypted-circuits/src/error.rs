@@ -40,7 +40,19 @@ pub enum Error {
     InvalidCapsuleProof,
     /// AES-256-GCM rejected the ciphertext: wrong key, tampered data or wrong binding (AAD).
     DecryptionFailed,
-    /// A key-ceremony dealing that is malformed or inconsistent with its dealer's commitments.
+    /// A key-ceremony dealing that the program must reject (its dealer is disqualified), and why.
+    InvalidDealing(DealingFault),
+    /// A key-ceremony complaint whose Chaum–Pedersen proof does not verify, or whose revealed
+    /// key `K_ij` is not a valid point: the program refuses it.
+    InvalidComplaintProof,
+    /// A key-ceremony confirmation whose proof of possession of `s'_j` does not verify.
+    InvalidConfirmationProof,
+    /// A key-ceremony confirmation whose `S'_j` is not what the qualified dealings' commitments fix.
+    InvalidConfirmation,
+    /// A transport key's proof of possession does not verify.
+    InvalidTransportKeyProof,
+    /// A sub-share this receiver was dealt that does not open or does not match its dealer's
+    /// commitments (off chain: the receiver then complains against `dealer`).
     BadDealing {
         /// The index of the node that dealt it.
         dealer: u16,
@@ -65,6 +77,11 @@ impl fmt::Display for Error {
             Error::InvalidKeyPossessionProof => f.write_str("the proof of possession of the key does not verify"),
             Error::InvalidCapsuleProof => f.write_str("the capsule's proof does not verify for this record: it was copied, re-randomised or tampered with"),
             Error::DecryptionFailed => f.write_str("decryption failed: wrong key, tampered data or wrong record binding"),
+            Error::InvalidDealing(fault) => write!(f, "invalid key-ceremony dealing: {fault}"),
+            Error::InvalidComplaintProof => f.write_str("the complaint's proof does not verify"),
+            Error::InvalidConfirmationProof => f.write_str("the confirmation's proof of possession does not verify"),
+            Error::InvalidConfirmation => f.write_str("the confirmed verification share is not the one the dealings' commitments fix"),
+            Error::InvalidTransportKeyProof => f.write_str("the proof of possession of the transport key does not verify"),
             Error::BadDealing { dealer } => write!(f, "node {dealer} dealt an invalid key-ceremony share"),
             Error::Ceremony(why) => write!(f, "key ceremony failed: {why}"),
             Error::CurveOperation => f.write_str("a curve operation received an invalid point"),
@@ -73,6 +90,55 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+/// Why the program rejects a key-ceremony dealing (each a distinct check of
+/// [`crate::ceremony::verify_dealing`] or [`crate::ceremony::DealingView::parse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DealingFault {
+    /// The threshold `t'` (the number of commitments) is not in `1..=16`.
+    Threshold,
+    /// The ephemeral key `D_i` is not a canonical Ristretto255 encoding.
+    EphemeralKeyNotCanonical,
+    /// The ephemeral key `D_i` is the identity.
+    EphemeralKeyIdentity,
+    /// The commitment `C_k` is not a canonical Ristretto255 encoding.
+    CommitmentNotCanonical {
+        /// `k`.
+        k: u8,
+    },
+    /// The constant-term commitment `C_0` is the identity.
+    ConstantTermIdentity,
+    /// Resharing: `C_0` is not the dealer's verification share `S_i`.
+    ConstantTermNotShare,
+    /// The encrypted-share slot of a member who is not a receiver is not all zero.
+    NonZeroSlot {
+        /// The member whose slot it is.
+        member: u16,
+    },
+    /// The proof's challenge `c` is not below `2^128` (its upper 16 bytes are not zero).
+    ChallengeNotCanonical,
+    /// The proof's response `z` is not below `ℓ`.
+    ResponseNotCanonical,
+    /// The proof of knowledge of the constant term does not verify.
+    ProofOfKnowledge,
+}
+
+impl fmt::Display for DealingFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DealingFault::Threshold => f.write_str("the threshold must be between 1 and 16"),
+            DealingFault::EphemeralKeyNotCanonical => f.write_str("the ephemeral key D_i is not a canonical point"),
+            DealingFault::EphemeralKeyIdentity => f.write_str("the ephemeral key D_i is the identity"),
+            DealingFault::CommitmentNotCanonical { k } => write!(f, "the commitment C_{k} is not a canonical point"),
+            DealingFault::ConstantTermIdentity => f.write_str("the commitment C_0 is the identity"),
+            DealingFault::ConstantTermNotShare => f.write_str("the commitment C_0 is not the dealer's verification share"),
+            DealingFault::NonZeroSlot { member } => write!(f, "the slot of member {member}, not a receiver, is not zero"),
+            DealingFault::ChallengeNotCanonical => f.write_str("the proof's challenge is not below 2^128"),
+            DealingFault::ResponseNotCanonical => f.write_str("the proof's response is not a canonical scalar"),
+            DealingFault::ProofOfKnowledge => f.write_str("the proof of knowledge of the constant term does not verify"),
+        }
+    }
+}
 
 /// This crate's result type.
 pub type Result<T> = core::result::Result<T, Error>;

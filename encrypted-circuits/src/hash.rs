@@ -17,9 +17,19 @@ pub const DST_USER_KEY: &str = "medshare/v1/user-key";
 pub const DST_KEY_POSSESSION: &str = "medshare/v1/key-pop";
 /// Domain tag of a cluster capsule's proof of knowledge of its randomness (its label).
 pub const DST_CAPSULE_PROOF: &str = "medshare/v1/capsule-proof";
+/// Domain tag of a key-ceremony dealer's proof of knowledge of its constant term.
+pub const DST_DEALING: &str = "medshare/v1/dkg-dealing";
+/// Domain tag of the pad that encrypts a key-ceremony sub-share (hashed with [`digest_256`]).
+pub const DST_SHARE_PAD: &str = "medshare/v1/dkg-share-pad";
+/// Domain tag of a key-ceremony complaint's Chaum–Pedersen proof.
+pub const DST_COMPLAINT: &str = "medshare/v1/dkg-complaint";
+/// Domain tag of a key-ceremony confirmation's proof of possession of the new share.
+pub const DST_CONFIRM: &str = "medshare/v1/dkg-confirm";
+/// Domain tag of the proof of possession of a node's transport key.
+pub const DST_TRANSPORT_KEY: &str = "medshare/v1/transport-key-pop";
 
 /// `X = u8(len(dst)) ‖ dst ‖ u32le(len(p_1)) ‖ p_1 ‖ … ‖ u32le(len(p_k)) ‖ p_k`, the framing
-/// shared by [`hash_to_scalar`] and [`challenge_128`], in one buffer (one slice for the
+/// shared by [`hash_to_scalar`], [`challenge_128`] and [`digest_256`], in one buffer (one slice for the
 /// `sol_sha256` syscall, which charges per slice).
 fn framed(dst: &str, parts: &[&[u8]], suffix: usize) -> Vec<u8> {
     let len = 1 + dst.len() + parts.iter().map(|p| 4 + p.len()).sum::<usize>() + suffix;
@@ -60,6 +70,18 @@ pub fn challenge_128(dst: &str, parts: &[&[u8]]) -> [u8; 32] {
     challenge
 }
 
+/// `SHA-256(X)`, all 32 bytes, with the framing `X` of [`hash_to_scalar`] and no suffix: the
+/// pad that encrypts a key-ceremony sub-share. The framed input may hold a secret (the agreed
+/// key `K_ij`); off chain it is erased after hashing.
+pub fn digest_256(dst: &str, parts: &[&[u8]]) -> [u8; 32] {
+    #[allow(unused_mut)]
+    let mut input = framed(dst, parts, 0);
+    let digest = solana_sha256_hasher::hash(&input).to_bytes();
+    #[cfg(feature = "std")]
+    zeroize::Zeroize::zeroize(&mut input);
+    digest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +110,18 @@ mod tests {
         let challenge = challenge_128("tag", &[b"ab"]);
         assert_eq!(challenge[..16], digest[..16]);
         assert_eq!(challenge[16..], [0u8; 16]);
+    }
+
+    #[test]
+    fn the_256_bit_digest_is_one_whole_sha256_of_the_framing() {
+        let mut x = vec![3u8];
+        x.extend_from_slice(b"tag");
+        x.extend_from_slice(&2u32.to_le_bytes());
+        x.extend_from_slice(b"ab");
+        x.extend_from_slice(&1u32.to_le_bytes());
+        x.push(7);
+        assert_eq!(digest_256("tag", &[b"ab", &[7]]), <[u8; 32]>::from(Sha256::digest(&x)));
+        assert_eq!(digest_256("tag", &[b"ab", &[7]])[..16], challenge_128("tag", &[b"ab", &[7]])[..16]);
     }
 
     #[test]

@@ -22,14 +22,19 @@
 //! - [`aead`]: AES-256-GCM with random nonces, `nonce ‖ ciphertext ‖ tag`, the one symmetric format;
 //! - [`threshold`]: Lagrange combination of any `t` partials (Shamir, CACM 1979) and a
 //!   shared-work verification of a request's partials;
-//! - [`ceremony`]: the distributed key generation (Pedersen, EUROCRYPT '91, with the
-//!   proofs of knowledge of Komlo & Goldberg's FROST, SAC 2020) over `frost-ristretto255`,
-//!   with round-2 packages sealed to each receiver's X25519 key.
+//! - [`ceremony`]: the cluster key's distributed generation (Pedersen's DKG with Feldman
+//!   commitments, EUROCRYPT '91, and FROST's proofs of knowledge, Komlo & Goldberg, SAC 2020)
+//!   and its resharing to new members (Desmedt & Jajodia 1997; Wong, Wang & Wing 2002), with
+//!   sub-shares encrypted to each receiver's Ristretto255 transport key and complaints that
+//!   the program judges (Gennaro et al., J. Cryptology 2007; ETHDKG, 2019): every public step
+//!   is checked on chain.
 //!
 //! The group is Ristretto255 (RFC 9496). Every proof is a Sigma protocol made
 //! non-interactive by Fiat–Shamir with a 128-bit challenge ([`hash::challenge_128`]).
 //! Verification ([`reencrypt::verify`], [`keys::verify_key_possession`],
-//! [`capsule::verify`]) is `no_std + alloc` and is the same code inside the SBF
+//! [`capsule::verify`], and the ceremony's [`ceremony::verify_dealing`],
+//! [`ceremony::judge_complaint`], [`ceremony::verify_confirmation`],
+//! [`ceremony::verify_transport_key`]) is `no_std + alloc` and is the same code inside the SBF
 //! program, where group operations and SHA-256 go through the `sol_curve_multiscalar_mul`
 //! and `sol_sha256` syscalls. Everything else needs the default `std` feature.
 //!
@@ -38,7 +43,8 @@
 //! ```
 //! # fn main() -> Result<(), encrypted_circuits::Error> {
 //! use encrypted_circuits::{
-//!     ceremony::{CeremonyParams, Participant, TransportSecret},
+//!     Error,
+//!     ceremony::{self, CeremonyContext, DealingView, TransportSecret},
 //!     keys::UserSecretKey,
 //!     record::{self, RecordBinding},
 //!     reencrypt::{self, RequestContext},
@@ -47,46 +53,55 @@
 //! use std::collections::BTreeMap;
 //! let mut rng = rand::thread_rng();
 //!
-//! // The cluster's key ceremony: no dealer, three nodes, threshold two.
-//! let params = CeremonyParams { cluster: [1; 32], epoch: 0, size: 3, threshold: 2 };
+//! // Three nodes register transport keys; the program checks each proof of possession.
+//! let context = CeremonyContext { program_id: [2; 32], cluster: [1; 32], epoch: 0 };
 //! let transports: Vec<TransportSecret> = (0..3).map(|_| TransportSecret::random(&mut rng)).collect();
-//! let transport_keys: BTreeMap<u16, [u8; 32]> = (1..=3).map(|i| (i, transports[i as usize - 1].public_key())).collect();
-//! let (mut nodes, mut round1) = (Vec::new(), BTreeMap::new());
+//! for (n, transport) in transports.iter().enumerate() {
+//!     let authority = [10 + n as u8; 32];
+//!     let proof = transport.prove_possession(&mut rng, &context.program_id, &context.cluster, &authority);
+//!     ceremony::verify_transport_key(&context.program_id, &context.cluster, &authority, &transport.public_key(), &proof)?;
+//! }
+//! let receivers: BTreeMap<u16, [u8; 32]> = (1..=3).map(|j| (j, transports[j as usize - 1].public_key())).collect();
+//!
+//! // The key generation, no dealer trusted: each node deals (threshold two) to all three;
+//! // the program checks each dealing as its last byte lands.
+//! let mut dealings = Vec::new();
 //! for i in 1..=3u16 {
-//!     let (node, package) = Participant::round1(&mut rng, params, i)?;
-//!     nodes.push(node);
-//!     round1.insert(i, package);
+//!     dealings.push((i, ceremony::deal(&mut rng, &context, i, 2, &receivers, None)?));
 //! }
-//! let mut inbox: BTreeMap<u16, BTreeMap<u16, Vec<u8>>> = BTreeMap::new();
-//! for (i, node) in (1..=3u16).zip(nodes.iter_mut()) {
-//!     for (to, sealed) in node.round2(&mut rng, &transports[i as usize - 1], &round1, &transport_keys)? {
-//!         inbox.entry(to).or_default().insert(i, sealed);
-//!     }
+//! let views = dealings.iter().map(|(i, bytes)| Ok((*i, DealingView::parse(bytes, 2)?))).collect::<Result<Vec<_>, Error>>()?;
+//! for (i, view) in &views {
+//!     ceremony::verify_dealing(&context, *i, view, 0b111, None)?;
 //! }
-//! let outputs = (1..=3u16)
-//!     .zip(nodes)
-//!     .map(|(i, node)| node.finish(&transports[i as usize - 1], &transport_keys, &inbox[&i]))
-//!     .collect::<Result<Vec<_>, _>>()?;
-//! let cluster_key = outputs[0].cluster_key;
+//! // Each node opens its sub-shares, adds them up and confirms; the program checks that the
+//! // new share is the one the commitments fix.
+//! let mut shares = Vec::new();
+//! for j in 1..=3u16 {
+//!     let finished = ceremony::finish(&mut rng, &context, j, &transports[j as usize - 1], &views, false)?;
+//!     let verification_share = finished.share.verification_share().to_bytes();
+//!     ceremony::verify_confirmation(&context, j, &verification_share, &finished.proof, &views, false)?;
+//!     shares.push(finished.share);
+//! }
+//! let cluster_key = ceremony::group_key(&views)?;
 //!
 //! // A patient seals a record; a doctor registers a key.
 //! let patient = UserSecretKey::random(&mut rng);
 //! let doctor = UserSecretKey::random(&mut rng);
 //! let binding = RecordBinding { program_id: [2; 32], owner: [3; 32], record_id: 1, version: 1, address: [4; 32] };
-//! let sealed = record::seal(&mut rng, &binding, &params.cluster, b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
+//! let sealed = record::seal(&mut rng, &binding, &context.cluster, b"{\"resourceType\":\"Bundle\"}", &cluster_key, &patient.public_key());
 //!
 //! // The program, every node and the doctor check that the capsule is labelled for this record.
-//! let label = binding.capsule_label(&params.cluster, &cluster_key);
+//! let label = binding.capsule_label(&context.cluster, &cluster_key);
 //! encrypted_circuits::capsule::verify(&label, &sealed.cluster_capsule.to_bytes(), &sealed.capsule_proof)?;
 //!
 //! // Nodes 1 and 3 answer the share request; anyone can check their proofs.
-//! let context = RequestContext { program_id: [2; 32], cluster: [1; 32], request: [5; 32], epoch: 0 };
+//! let request = RequestContext { program_id: [2; 32], cluster: [1; 32], request: [5; 32], epoch: 0 };
 //! let mut partials = Vec::new();
-//! for output in [&outputs[0], &outputs[2]] {
-//!     let partial = output.share.reencrypt(&mut rng, &context, &sealed.cluster_capsule, &doctor.public_key())?;
+//! for share in [&shares[0], &shares[2]] {
+//!     let partial = share.reencrypt(&mut rng, &request, &sealed.cluster_capsule, &doctor.public_key())?;
 //!     reencrypt::verify(
-//!         &context,
-//!         &output.share.verification_share().to_bytes(),
+//!         &request,
+//!         &share.verification_share().to_bytes(),
 //!         &sealed.cluster_capsule.c1,
 //!         &doctor.public_key().to_bytes(),
 //!         &partial,
@@ -111,6 +126,7 @@
 extern crate alloc;
 
 pub mod capsule;
+pub mod ceremony;
 pub mod error;
 pub mod group;
 pub mod hash;
@@ -121,8 +137,6 @@ pub mod wallet_message;
 
 #[cfg(feature = "std")]
 pub mod aead;
-#[cfg(feature = "std")]
-pub mod ceremony;
 #[cfg(feature = "std")]
 pub mod record;
 #[cfg(feature = "std")]

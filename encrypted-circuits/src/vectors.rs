@@ -1,17 +1,18 @@
-//! Test vectors (`tests/vectors/reencrypt.json`): made deterministically from a seed by
-//! `cargo run -p encrypted-circuits --example make_test_vectors`, checked by
-//! `tests/vectors.rs`, so that another implementation of `docs/protocol.md` can reproduce
-//! every byte, not only check it: every random value a prover drew (the capsules'
-//! randomness, every proof's nonces, the AEAD nonce as the first 12 bytes of `sealed`) is
-//! published. Byte strings are lowercase hex; scalars are 32-byte little-endian; `sealed` is
+//! Test vectors (`tests/vectors/reencrypt.json`, `tests/vectors/ceremony.json`): made
+//! deterministically from a seed by `cargo run -p encrypted-circuits --example
+//! make_test_vectors`, checked by `tests/vectors.rs`, so that another implementation of
+//! `docs/protocol.md` can reproduce every byte, not only check it: every random value a prover
+//! drew (the capsules' randomness, every proof's nonces, the AEAD nonce as the first 12 bytes
+//! of `sealed`, the ceremony's polynomials, ephemeral and transport secrets) is published.
+//! Byte strings are lowercase hex; scalars are 32-byte little-endian; `sealed` is
 //! `nonce ‖ ciphertext ‖ tag`; `partials` holds exactly the `t` partials that `combined` uses.
 
 use crate::{
     aead, capsule,
     capsule::CapsuleProof,
-    ceremony::{CeremonyOutput, CeremonyParams, Participant, TransportSecret},
+    ceremony::{self, CeremonyContext, DealingView, TransportSecret},
     error::{Error, Result},
-    keys::{self, KeyPossessionProof, PublicKey, UserSecretKey},
+    keys::{self, KeyPossessionProof, KeyShare, PublicKey, UserSecretKey},
     record::{self, Capsule, RecordBinding, RecordKeyPoint, ReencryptedCapsule},
     reencrypt::{self, Partial, ReencryptionProof, RequestContext},
     threshold,
@@ -150,25 +151,49 @@ pub struct ProofVector {
     pub z_r: String,
 }
 
-/// Runs a whole ceremony in memory (all `n` nodes honest): every node's output, in index order.
-pub fn run_ceremony(rng: &mut impl rand_core::CryptoRngCore, params: CeremonyParams) -> Result<Vec<CeremonyOutput>> {
-    let n = params.size;
-    let transports: Vec<TransportSecret> = (0..n).map(|_| TransportSecret::random(rng)).collect();
-    let keys: BTreeMap<u16, [u8; 32]> = (1..=n).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
-    let mut nodes = Vec::new();
-    let mut round1 = BTreeMap::new();
-    for i in 1..=n {
-        let (node, package) = Participant::round1(rng, params, i)?;
-        nodes.push(node);
-        round1.insert(i, package);
+/// One node's result of an in-memory key generation ([`run_ceremony`]).
+#[derive(Debug)]
+pub struct CeremonyOutput {
+    /// The node's `s_j` (and `S_j`).
+    pub share: KeyShare,
+    /// `PK`.
+    pub cluster_key: PublicKey,
+    /// `S_j` of every node, by index, as the commitments fix them.
+    pub verification_shares: BTreeMap<u16, PublicKey>,
+}
+
+/// Runs a whole key generation in memory for members `1..=size` (all honest, all dealers and
+/// receivers), making every check the program makes (each dealing, each confirmation):
+/// every node's output, in index order.
+pub fn run_ceremony(rng: &mut impl rand_core::CryptoRngCore, context: &CeremonyContext, size: u16, threshold: u8) -> Result<Vec<CeremonyOutput>> {
+    if size == 0 || usize::from(size) > ceremony::MAX_MEMBERS {
+        return Err(Error::InvalidIndex(size));
     }
-    let mut inbox: BTreeMap<u16, BTreeMap<u16, Vec<u8>>> = BTreeMap::new();
-    for (i, node) in (1..=n).zip(nodes.iter_mut()) {
-        for (to, sealed) in node.round2(rng, &transports[usize::from(i) - 1], &round1, &keys)? {
-            inbox.entry(to).or_default().insert(i, sealed);
+    let transports: Vec<TransportSecret> = (0..size).map(|_| TransportSecret::random(rng)).collect();
+    let keys: BTreeMap<u16, [u8; 32]> = (1..=size).map(|i| (i, transports[usize::from(i) - 1].public_key())).collect();
+    let receivers = mask(keys.keys());
+    let dealings = (1..=size).map(|i| Ok((i, ceremony::deal(rng, context, i, threshold, &keys, None)?))).collect::<Result<Vec<_>>>()?;
+    let views = dealings.iter().map(|(i, bytes)| Ok((*i, DealingView::parse(bytes, threshold)?))).collect::<Result<Vec<_>>>()?;
+    for (i, view) in &views {
+        ceremony::verify_dealing(context, *i, view, receivers, None)?;
+    }
+    let cluster_key = ceremony::group_key(&views)?;
+    let verification_shares = (1..=size).map(|j| Ok((j, ceremony::verification_share(j, &views, false)?))).collect::<Result<BTreeMap<_, _>>>()?;
+    let mut outputs = Vec::with_capacity(usize::from(size));
+    for (j, transport) in (1..=size).zip(&transports) {
+        let finished = ceremony::finish(rng, context, j, transport, &views, false)?;
+        ceremony::verify_confirmation(context, j, &finished.share.verification_share().to_bytes(), &finished.proof, &views, false)?;
+        if finished.share.verification_share() != verification_shares[&j] {
+            return Err(Error::Ceremony("a share disagrees with the commitments"));
         }
+        outputs.push(CeremonyOutput { share: finished.share, cluster_key, verification_shares: verification_shares.clone() });
     }
-    (1..=n).zip(nodes).map(|(i, node)| node.finish(&transports[usize::from(i) - 1], &keys, &inbox[&i])).collect()
+    Ok(outputs)
+}
+
+/// The bit mask (bit `j − 1` for member `j`) of a set of member indices.
+fn mask<'a>(members: impl IntoIterator<Item = &'a u16>) -> u16 {
+    members.into_iter().fold(0, |mask, &j| mask | 1 << (j - 1))
 }
 
 /// The cases of the published file: 2-of-3, 3-of-5, 5-of-5, and an empty plaintext.
@@ -226,8 +251,7 @@ fn case(rng: &mut StdRng, number: u8, t: u16, n: u16, plaintext: &[u8]) -> Resul
     };
     let (program_id, cluster, request, owner, address) = (fill(0x11), fill(0x22), fill(0x33), fill(0x44), fill(0x55));
     let epoch = u64::from(number);
-    let params = CeremonyParams { cluster, epoch, size: n, threshold: t };
-    let outputs = run_ceremony(rng, params)?;
+    let outputs = run_ceremony(rng, &CeremonyContext { program_id, cluster, epoch }, n, u8::try_from(t).map_err(|_| Error::InvalidIndex(t))?)?;
     let cluster_key = outputs[0].cluster_key;
     let owner_key = UserSecretKey::random(rng);
     let recipient = UserSecretKey::random(rng);
@@ -421,4 +445,414 @@ pub fn check(case: &Case) -> core::result::Result<(), String> {
         return Err(mismatch("plaintext"));
     }
     Ok(())
+}
+
+// The key ceremony (`tests/vectors/ceremony.json`).
+
+/// The ceremony file: a key generation (with a corrupted sub-share, its upheld complaint and a
+/// dismissed one) and a resharing of the key it made. Every random value is published: the
+/// transport secrets and their proofs' nonces, each dealer's coefficients, proof nonce and
+/// ephemeral secret, the complaints' and confirmations' nonces.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CeremonyVectorFile {
+    pub version: String,
+    pub ceremonies: Vec<CeremonyVector>,
+}
+
+/// One ceremony. `kind` is `"key_generation"` or `"resharing"` (of the key of the ceremony
+/// before it in the file, whose confirmed shares the dealers reshare); `receivers` is the bit
+/// mask of the members; `weight_lcm` and `weights` are `L` and `w_i` of the confirmation check.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CeremonyVector {
+    pub kind: String,
+    pub program_id: String,
+    pub cluster: String,
+    pub epoch: u64,
+    pub threshold: u8,
+    pub receivers: u16,
+    pub members: Vec<MemberVector>,
+    pub dealings: Vec<DealingVector>,
+    pub complaints: Vec<ComplaintVector>,
+    pub qualified: Vec<u16>,
+    pub weight_lcm: u64,
+    pub weights: Vec<i64>,
+    pub confirmations: Vec<ConfirmationVector>,
+    pub cluster_public_key: String,
+}
+
+/// A member: its authority, transport key `T = τ·G` and the key's proof of possession
+/// `R ‖ z` made with `nonce`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MemberVector {
+    pub index: u16,
+    pub authority: String,
+    pub transport_secret: String,
+    pub transport_key: String,
+    pub transport_key_proof_nonce: String,
+    pub transport_key_proof: String,
+}
+
+/// A dealing, made from its coefficients `a_0 … a_{t'−1}`, proof nonce `k` and ephemeral
+/// secret `d_i`; `reshared_share` is the dealer's `S_i` (resharing); `corruption`, if any,
+/// is XORed into one receiver's slot after dealing (a dealer cheating that receiver).
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct DealingVector {
+    pub dealer: u16,
+    pub reshared_share: Option<String>,
+    pub coefficients: Vec<String>,
+    pub proof_nonce: String,
+    pub ephemeral_secret: String,
+    pub corruption: Option<CorruptionVector>,
+    pub dealing: String,
+}
+
+/// `xor` applied to receiver `receiver`'s slot `y_j`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CorruptionVector {
+    pub receiver: u16,
+    pub xor: String,
+}
+
+/// A complaint `K_ij ‖ c ‖ z` made with nonce `w`, and the program's verdict
+/// (`"upheld"` or `"dismissed"`).
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ComplaintVector {
+    pub dealer: u16,
+    pub receiver: u16,
+    pub nonce: String,
+    pub complaint: String,
+    pub verdict: String,
+}
+
+/// A receiver's new share `s'_j`, `S'_j` and the confirmation proof `c ‖ z` made with `nonce`.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ConfirmationVector {
+    pub receiver: u16,
+    pub secret_share: String,
+    pub verification_share: String,
+    pub nonce: String,
+    pub proof: String,
+}
+
+/// What one generated ceremony does.
+struct Plan<'a> {
+    resharing: bool,
+    epoch: u64,
+    threshold: u8,
+    members: &'a [u16],
+    dealers: &'a [u16],
+    /// `(dealer, receiver)`: the dealer flips the low bit of that receiver's sub-share.
+    corrupt: Option<(u16, u16)>,
+    /// `(dealer, receiver)` complaints.
+    complaints: &'a [(u16, u16)],
+}
+
+/// The shares and the key a ceremony ends with.
+type Outcome = (BTreeMap<u16, KeyShare>, PublicKey);
+
+const PROGRAM_ID: [u8; 32] = [0x11; 32];
+const CLUSTER: [u8; 32] = [0x22; 32];
+
+/// The ceremonies of the published file: a 2-of-3 key generation in which dealer 2 cheats
+/// receiver 3 (upheld) and receiver 1 complains against honest dealer 3 (dismissed), so
+/// `Q = {1, 3}`; then a resharing of that key by all three holders to members `1..=4` (4
+/// joins, everyone's transport key rotated) with threshold 3.
+pub fn generate_ceremonies() -> Result<CeremonyVectorFile> {
+    let mut rng = StdRng::seed_from_u64(0x6d65_6473_6861_7265 ^ 0x0064_6b67); // "medshare" ^ "dkg"
+    let key_generation =
+        Plan { resharing: false, epoch: 7, threshold: 2, members: &[1, 2, 3], dealers: &[1, 2, 3], corrupt: Some((2, 3)), complaints: &[(2, 3), (3, 1)] };
+    let (first, outcome) = ceremony_case(&mut rng, &key_generation, None)?;
+    let resharing = Plan { resharing: true, epoch: 8, threshold: 3, members: &[1, 2, 3, 4], dealers: &[1, 2, 3], corrupt: None, complaints: &[] };
+    let (second, _) = ceremony_case(&mut rng, &resharing, Some(&outcome))?;
+    Ok(CeremonyVectorFile { version: VERSION.into(), ceremonies: vec![first, second] })
+}
+
+fn ceremony_case(rng: &mut StdRng, plan: &Plan, previous: Option<&Outcome>) -> Result<(CeremonyVector, Outcome)> {
+    let ctx = CeremonyContext { program_id: PROGRAM_ID, cluster: CLUSTER, epoch: plan.epoch };
+    let t = plan.threshold;
+    let mut transports = BTreeMap::new();
+    let mut members = Vec::new();
+    for &j in plan.members {
+        let authority = [0xa0 + j as u8; 32];
+        let transport = TransportSecret::random(rng);
+        let nonce = Scalar::random(rng);
+        let proof = transport.prove_possession_with(&nonce, &PROGRAM_ID, &CLUSTER, &authority);
+        members.push(MemberVector {
+            index: j,
+            authority: hex::encode(authority),
+            transport_secret: hex::encode(transport.to_bytes()),
+            transport_key: hex::encode(transport.public_key()),
+            transport_key_proof_nonce: hex::encode(nonce.to_bytes()),
+            transport_key_proof: hex::encode(proof),
+        });
+        transports.insert(j, transport);
+    }
+    let keys: BTreeMap<u16, [u8; 32]> = transports.iter().map(|(&j, transport)| (j, transport.public_key())).collect();
+    let mut dealings = Vec::new();
+    let mut dealt = Vec::new();
+    for &i in plan.dealers {
+        let reshared = match previous {
+            Some((shares, _)) => Some(shares.get(&i).ok_or(Error::InvalidIndex(i))?),
+            None => None,
+        };
+        let mut coefficients = vec![reshared.map_or_else(|| Scalar::random(rng), |share| share.secret)];
+        coefficients.extend((1..t).map(|_| Scalar::random(rng)));
+        let (nonce, ephemeral) = (Scalar::random(rng), Scalar::random(rng));
+        let mut bytes = ceremony::deal_with(&ctx, i, &coefficients, &nonce, &ephemeral, &keys)?;
+        let corruption = plan.corrupt.filter(|(dealer, _)| *dealer == i).map(|(_, j)| {
+            let mut xor = [0u8; 32];
+            xor[0] = 0x01;
+            let offset = ceremony::encrypted_share_offset(t, j);
+            bytes[offset..offset + 32].iter_mut().zip(xor).for_each(|(b, x)| *b ^= x);
+            CorruptionVector { receiver: j, xor: hex::encode(xor) }
+        });
+        dealings.push(DealingVector {
+            dealer: i,
+            reshared_share: reshared.map(|share| hex::encode(share.verification_share().to_bytes())),
+            coefficients: coefficients.iter().map(|a| hex::encode(a.to_bytes())).collect(),
+            proof_nonce: hex::encode(nonce.to_bytes()),
+            ephemeral_secret: hex::encode(ephemeral.to_bytes()),
+            corruption,
+            dealing: hex::encode(&bytes),
+        });
+        dealt.push((i, bytes));
+    }
+    let views = dealt.iter().map(|(i, bytes)| Ok((*i, DealingView::parse(bytes, t)?))).collect::<Result<Vec<_>>>()?;
+    let receivers = mask(plan.members);
+    for (i, view) in &views {
+        let reshared = previous.map(|(shares, _)| shares[i].verification_share().to_bytes());
+        ceremony::verify_dealing(&ctx, *i, view, receivers, reshared.as_ref())?;
+    }
+    let mut complaints = Vec::new();
+    let mut disqualified = Vec::new();
+    for &(dealer, receiver) in plan.complaints {
+        let view = &views.iter().find(|(i, _)| *i == dealer).ok_or(Error::InvalidIndex(dealer))?.1;
+        let nonce = Scalar::random(rng);
+        let complaint = ceremony::complain_with(&ctx, dealer, receiver, &transports[&receiver], view, &nonce)?;
+        let verdict = ceremony::judge_complaint(&ctx, dealer, receiver, &keys[&receiver], view, &complaint)?;
+        if verdict == ceremony::ComplaintVerdict::Upheld {
+            disqualified.push(dealer);
+        }
+        complaints.push(ComplaintVector {
+            dealer,
+            receiver,
+            nonce: hex::encode(nonce.to_bytes()),
+            complaint: hex::encode(complaint),
+            verdict: verdict_name(verdict).into(),
+        });
+    }
+    let qualified_views: Vec<(u16, DealingView)> = views.iter().filter(|(i, _)| !disqualified.contains(i)).copied().collect();
+    let qualified: Vec<u16> = qualified_views.iter().map(|(i, _)| *i).collect();
+    let (lcm, weights) = ceremony::share_weights(&qualified, plan.resharing)?;
+    let mut confirmations = Vec::new();
+    let mut shares = BTreeMap::new();
+    for &j in plan.members {
+        let nonce = Scalar::random(rng);
+        let finished = ceremony::finish_with(&ctx, j, &transports[&j], &qualified_views, plan.resharing, &nonce)?;
+        let share = finished.share.verification_share().to_bytes();
+        ceremony::verify_confirmation(&ctx, j, &share, &finished.proof, &qualified_views, plan.resharing)?;
+        confirmations.push(ConfirmationVector {
+            receiver: j,
+            secret_share: hex::encode(finished.share.secret_bytes()),
+            verification_share: hex::encode(share),
+            nonce: hex::encode(nonce.to_bytes()),
+            proof: hex::encode(finished.proof),
+        });
+        shares.insert(j, finished.share);
+    }
+    let cluster_key = match previous {
+        Some((_, key)) => *key,
+        None => ceremony::group_key(&qualified_views)?,
+    };
+    let vector = CeremonyVector {
+        kind: if plan.resharing { "resharing" } else { "key_generation" }.into(),
+        program_id: hex::encode(PROGRAM_ID),
+        cluster: hex::encode(CLUSTER),
+        epoch: plan.epoch,
+        threshold: t,
+        receivers,
+        members,
+        dealings,
+        complaints,
+        qualified,
+        weight_lcm: lcm,
+        weights: weights.clone(),
+        confirmations,
+        cluster_public_key: hex::encode(cluster_key.to_bytes()),
+    };
+    Ok((vector, (shares, cluster_key)))
+}
+
+fn verdict_name(verdict: ceremony::ComplaintVerdict) -> &'static str {
+    match verdict {
+        ceremony::ComplaintVerdict::Upheld => "upheld",
+        ceremony::ComplaintVerdict::Dismissed => "dismissed",
+    }
+}
+
+/// Checks every ceremony of the file, in order (a resharing reshares the key of the one
+/// before it), recomputing every byte from the published randomness and running every check
+/// the program makes. Returns the first mismatch as an error naming the ceremony and field.
+pub fn check_ceremonies(file: &CeremonyVectorFile) -> core::result::Result<(), String> {
+    if file.version != VERSION {
+        return Err(format!("version {} is not {VERSION}", file.version));
+    }
+    let mut previous: Option<Outcome> = None;
+    for (number, vector) in file.ceremonies.iter().enumerate() {
+        previous = Some(check_ceremony(vector, previous.as_ref()).map_err(|e| format!("ceremony {number} ({}): {e}", vector.kind))?);
+    }
+    Ok(())
+}
+
+/// A crate error, or a published value that is not what it should be.
+fn named<T>(result: Result<T>, what: &str) -> core::result::Result<T, String> {
+    result.map_err(|e| format!("{what}: {e}"))
+}
+
+fn expect(holds: bool, what: &str) -> core::result::Result<(), String> {
+    if holds { Ok(()) } else { Err(format!("{what} does not match")) }
+}
+
+fn hex_array<const N: usize>(text: &str, what: &'static str) -> core::result::Result<[u8; N], String> {
+    let bytes = named(lowercase_hex(text, what), what)?;
+    bytes.as_slice().try_into().map_err(|_| format!("{what}: {} bytes, not {N}", bytes.len()))
+}
+
+fn hex_scalar(text: &str, what: &'static str) -> core::result::Result<Scalar, String> {
+    named(crate::group::canonical_scalar(&hex_array(text, what)?, what), what)
+}
+
+fn check_ceremony(v: &CeremonyVector, previous: Option<&Outcome>) -> core::result::Result<Outcome, String> {
+    let resharing = match (v.kind.as_str(), previous) {
+        ("key_generation", _) => false,
+        ("resharing", Some(_)) => true,
+        ("resharing", None) => return Err("a resharing needs a ceremony before it".into()),
+        (kind, _) => return Err(format!("unknown kind {kind}")),
+    };
+    let (program_id, cluster) = (hex_array::<32>(&v.program_id, "program_id")?, hex_array::<32>(&v.cluster, "cluster")?);
+    let ctx = CeremonyContext { program_id, cluster, epoch: v.epoch };
+    let t = v.threshold;
+
+    // members, their transport keys and proofs
+    let mut transports = BTreeMap::new();
+    for m in &v.members {
+        let transport = named(TransportSecret::from_bytes(hex_array(&m.transport_secret, "transport_secret")?), "transport_secret")?;
+        let (key, authority) = (hex_array::<32>(&m.transport_key, "transport_key")?, hex_array::<32>(&m.authority, "authority")?);
+        let proof = hex_array::<64>(&m.transport_key_proof, "transport_key_proof")?;
+        expect(transport.public_key() == key, "transport_key")?;
+        named(ceremony::verify_transport_key(&program_id, &cluster, &authority, &key, &proof), "transport_key_proof")?;
+        let nonce = hex_scalar(&m.transport_key_proof_nonce, "transport_key_proof_nonce")?;
+        expect(transport.prove_possession_with(&nonce, &program_id, &cluster, &authority) == proof, "transport_key_proof (from its nonce)")?;
+        transports.insert(m.index, transport);
+    }
+    expect(transports.len() == v.members.len(), "member indices (distinct)")?;
+    let keys: BTreeMap<u16, [u8; 32]> = transports.iter().map(|(&j, transport)| (j, transport.public_key())).collect();
+    expect(v.receivers == mask(keys.keys()), "receivers")?;
+
+    // dealings, remade from their randomness
+    let mut dealt = Vec::new();
+    for d in &v.dealings {
+        let what = format!("dealing of {}", d.dealer);
+        let coefficients = d.coefficients.iter().map(|a| hex_scalar(a, "coefficient")).collect::<core::result::Result<Vec<_>, _>>()?;
+        expect(coefficients.len() == usize::from(t), &format!("{what}: number of coefficients"))?;
+        let reshared = match (previous, &d.reshared_share) {
+            (Some((shares, _)), Some(text)) if resharing => {
+                let share = shares.get(&d.dealer).ok_or(format!("{what}: the dealer held no share"))?;
+                let published = hex_array::<32>(text, "reshared_share")?;
+                expect(published == share.verification_share().to_bytes() && coefficients[0] == share.secret, &format!("{what}: reshared share"))?;
+                Some(published)
+            }
+            (_, None) if !resharing => None,
+            _ => return Err(format!("{what}: reshared_share")),
+        };
+        let (nonce, ephemeral) = (hex_scalar(&d.proof_nonce, "proof_nonce")?, hex_scalar(&d.ephemeral_secret, "ephemeral_secret")?);
+        let mut bytes = named(ceremony::deal_with(&ctx, d.dealer, &coefficients, &nonce, &ephemeral, &keys), &what)?;
+        if let Some(corruption) = &d.corruption {
+            named(keys.get(&corruption.receiver).map(|_| ()).ok_or(Error::InvalidIndex(corruption.receiver)), &what)?;
+            let offset = ceremony::encrypted_share_offset(t, corruption.receiver);
+            let xor = hex_array::<32>(&corruption.xor, "xor")?;
+            bytes[offset..offset + 32].iter_mut().zip(xor).for_each(|(b, x)| *b ^= x);
+        }
+        expect(hex::encode(&bytes) == d.dealing, &what)?;
+        dealt.push((d.dealer, bytes, reshared));
+    }
+    let views =
+        dealt.iter().map(|(i, bytes, _)| Ok((*i, named(DealingView::parse(bytes, t), "dealing")?))).collect::<core::result::Result<Vec<_>, String>>()?;
+    for ((i, view), (_, _, reshared)) in views.iter().zip(&dealt) {
+        named(ceremony::verify_dealing(&ctx, *i, view, v.receivers, reshared.as_ref()), &format!("dealing of {i}"))?;
+        // every receiver opens its sub-share, except the one the dealer cheated
+        let corrupted = v.dealings.iter().find(|d| d.dealer == *i).and_then(|d| d.corruption.as_ref()).map(|c| c.receiver);
+        for (&j, transport) in &transports {
+            let opened = ceremony::open_sub_share(&ctx, *i, j, transport, view);
+            expect(opened.is_err() == (corrupted == Some(j)), &format!("receiver {j}'s sub-share of dealer {i}"))?;
+        }
+    }
+
+    // complaints
+    let mut disqualified = Vec::new();
+    for c in &v.complaints {
+        let what = format!("complaint of {} against {}", c.receiver, c.dealer);
+        let view = &views.iter().find(|(i, _)| *i == c.dealer).ok_or(format!("{what}: no such dealing"))?.1;
+        let transport = transports.get(&c.receiver).ok_or(format!("{what}: no such receiver"))?;
+        let complaint = hex_array::<96>(&c.complaint, "complaint")?;
+        let nonce = hex_scalar(&c.nonce, "complaint nonce")?;
+        expect(named(ceremony::complain_with(&ctx, c.dealer, c.receiver, transport, view, &nonce), &what)? == complaint, &what)?;
+        let verdict = named(ceremony::judge_complaint(&ctx, c.dealer, c.receiver, &keys[&c.receiver], view, &complaint), &what)?;
+        expect(verdict_name(verdict) == c.verdict, &format!("{what}: verdict"))?;
+        if verdict == ceremony::ComplaintVerdict::Upheld {
+            disqualified.push(c.dealer);
+        }
+    }
+    let qualified_views: Vec<(u16, DealingView)> = views.iter().filter(|(i, _)| !disqualified.contains(i)).copied().collect();
+    let qualified: Vec<u16> = qualified_views.iter().map(|(i, _)| *i).collect();
+    expect(qualified == v.qualified, "qualified")?;
+    let (lcm, weights) = named(ceremony::share_weights(&qualified, resharing), "weights")?;
+    expect(lcm == v.weight_lcm && weights.iter().copied().eq(v.weights.iter().copied()), "weights")?;
+
+    // confirmations
+    let mut shares = BTreeMap::new();
+    for c in &v.confirmations {
+        let what = format!("confirmation of {}", c.receiver);
+        let transport = transports.get(&c.receiver).ok_or(format!("{what}: no such receiver"))?;
+        let (share, proof) = (hex_array::<32>(&c.verification_share, "verification_share")?, hex_array::<64>(&c.proof, "proof")?);
+        named(ceremony::verify_confirmation(&ctx, c.receiver, &share, &proof, &qualified_views, resharing), &what)?;
+        let nonce = hex_scalar(&c.nonce, "confirmation nonce")?;
+        let finished = named(ceremony::finish_with(&ctx, c.receiver, transport, &qualified_views, resharing, &nonce), &what)?;
+        expect(hex::encode(finished.share.secret_bytes()) == c.secret_share, &format!("{what}: secret_share"))?;
+        expect(finished.share.verification_share().to_bytes() == share && finished.proof == proof, &what)?;
+        expect(named(ceremony::verification_share(c.receiver, &qualified_views, resharing), &what)?.to_bytes() == share, &what)?;
+        shares.insert(c.receiver, finished.share);
+    }
+    expect(shares.keys().eq(transports.keys()), "confirmation set")?;
+
+    // the key: Σ C_{i,0} (key generation) or the previous one (resharing); any t' shares open it
+    let cluster_key = named(PublicKey::from_bytes(&hex_array(&v.cluster_public_key, "cluster_public_key")?, "PK"), "cluster_public_key")?;
+    match previous {
+        Some((_, key)) => expect(*key == cluster_key, "cluster_public_key (unchanged by resharing)")?,
+        None => expect(named(ceremony::group_key(&qualified_views), "PK")? == cluster_key, "cluster_public_key")?,
+    }
+    let indices: Vec<u16> = shares.keys().copied().collect();
+    for window in [&indices[..usize::from(t)], &indices[indices.len() - usize::from(t)..]] {
+        let lambdas = named(threshold::lagrange_at_zero(window), "indices")?;
+        let secret: Scalar = window.iter().zip(&lambdas).map(|(j, l)| shares[j].secret * l).sum();
+        expect(
+            (&secret * curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE).compress().to_bytes() == cluster_key.to_bytes(),
+            "Lagrange interpolation of the shares",
+        )?;
+    }
+    Ok((shares, cluster_key))
 }

@@ -3,12 +3,12 @@
 
 use encrypted_circuits::{
     Error,
-    ceremony::{CeremonyOutput, CeremonyParams},
+    ceremony::CeremonyContext,
     keys::UserSecretKey,
     record::{self, RecordBinding, SealedRecord},
     reencrypt::{self, Partial, RequestContext},
     threshold,
-    vectors::run_ceremony,
+    vectors::{CeremonyOutput, run_ceremony},
 };
 use rand::{SeedableRng, rngs::StdRng};
 
@@ -35,7 +35,7 @@ struct Setup {
 
 fn setup(t: u16, n: u16, seed: u64) -> Setup {
     let mut rng = StdRng::seed_from_u64(seed);
-    let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [1; 32], epoch: 4, size: n, threshold: t }).unwrap();
+    let nodes = run_ceremony(&mut rng, &CeremonyContext { program_id: [7; 32], cluster: [1; 32], epoch: 4 }, n, u8::try_from(t).unwrap()).unwrap();
     let owner = UserSecretKey::random(&mut rng);
     let recipient = UserSecretKey::random(&mut rng);
     let sealed = record::seal(&mut rng, &binding(), &CLUSTER, PLAINTEXT, &nodes[0].cluster_key, &owner.public_key());

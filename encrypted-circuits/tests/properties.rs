@@ -1,7 +1,7 @@
 //! Property tests over random keys, payloads from 0 bytes to 1 MiB, and random subsets.
 
 use encrypted_circuits::{
-    ceremony::CeremonyParams,
+    ceremony::CeremonyContext,
     keys::UserSecretKey,
     record::{self, RecordBinding},
     reencrypt::{self, RequestContext},
@@ -38,7 +38,7 @@ proptest! {
     fn random_t_subsets_share_and_open(seed in any::<u64>(), n in 2u16..7, t_offset in 0u16..6, pick in any::<u64>(), len in 0usize..2048) {
         let t = 2 + t_offset % (n - 1);
         let mut rng = StdRng::seed_from_u64(seed);
-        let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [4; 32], epoch: 2, size: n, threshold: t }).unwrap();
+        let nodes = run_ceremony(&mut rng, &CeremonyContext { program_id: [5; 32], cluster: [4; 32], epoch: 2 }, n, u8::try_from(t).unwrap()).unwrap();
         let owner = UserSecretKey::random(&mut rng);
         let recipient = UserSecretKey::random(&mut rng);
         let binding = RecordBinding { program_id: [5; 32], owner: [6; 32], record_id: 1, version: 1, address: [7; 32] };

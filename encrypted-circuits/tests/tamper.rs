@@ -4,7 +4,7 @@
 use curve25519_dalek::{Scalar, constants::RISTRETTO_BASEPOINT_POINT as G};
 use encrypted_circuits::{
     Error,
-    ceremony::CeremonyParams,
+    ceremony::CeremonyContext,
     group,
     keys::{KeyPossessionProof, PublicKey, UserSecretKey, verify_key_possession},
     record::{self, Capsule, RecordBinding},
@@ -30,7 +30,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let mut rng = StdRng::seed_from_u64(11);
-    let nodes = run_ceremony(&mut rng, CeremonyParams { cluster: [1; 32], epoch: 0, size: 3, threshold: 2 }).unwrap();
+    let nodes = run_ceremony(&mut rng, &CeremonyContext { program_id: [3; 32], cluster: [1; 32], epoch: 0 }, 3, 2).unwrap();
     let recipient = UserSecretKey::random(&mut rng).public_key();
     let owner = UserSecretKey::random(&mut rng).public_key();
     let binding = RecordBinding { program_id: [3; 32], owner: [4; 32], record_id: 1, version: 1, address: [5; 32] };

@@ -73,3 +73,58 @@ fn the_file_is_what_the_generator_makes() {
     let same = vectors::generate().unwrap() == published();
     assert!(same, "the vectors differ from the generator's: run `cargo run -p encrypted-circuits --example make_test_vectors`");
 }
+
+fn published_ceremonies() -> vectors::CeremonyVectorFile {
+    serde_json::from_str(include_str!("vectors/ceremony.json")).expect("the ceremony vectors file parses")
+}
+
+#[test]
+fn the_published_ceremonies_check() {
+    let file = published_ceremonies();
+    let kinds: Vec<&str> = file.ceremonies.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, ["key_generation", "resharing"]);
+    let key_generation = &file.ceremonies[0];
+    assert_eq!((key_generation.threshold, key_generation.members.len()), (2, 3));
+    assert!(key_generation.dealings.iter().any(|d| d.corruption.is_some()));
+    let verdicts: Vec<&str> = key_generation.complaints.iter().map(|c| c.verdict.as_str()).collect();
+    assert_eq!(verdicts, ["upheld", "dismissed"]);
+    vectors::check_ceremonies(&file).unwrap();
+}
+
+#[test]
+fn a_changed_ceremony_value_fails_the_check() {
+    let flip = |text: &mut String| {
+        let mut bytes = text.clone().into_bytes();
+        bytes[1] = if bytes[1] == b'0' { b'1' } else { b'0' };
+        *text = String::from_utf8(bytes).unwrap();
+    };
+    for edit in [
+        (|f: &mut vectors::CeremonyVectorFile| &mut f.ceremonies[0].dealings[0].dealing) as fn(&mut vectors::CeremonyVectorFile) -> &mut String,
+        |f| &mut f.ceremonies[0].dealings[1].coefficients[1],
+        |f| &mut f.ceremonies[0].dealings[2].proof_nonce,
+        |f| &mut f.ceremonies[0].dealings[0].ephemeral_secret,
+        |f| &mut f.ceremonies[0].members[1].transport_key_proof_nonce,
+        |f| &mut f.ceremonies[0].complaints[0].nonce,
+        |f| &mut f.ceremonies[0].confirmations[2].nonce,
+        |f| &mut f.ceremonies[0].confirmations[0].secret_share,
+        |f| &mut f.ceremonies[0].cluster_public_key,
+        |f| &mut f.ceremonies[1].dealings[1].coefficients[0],
+        |f| &mut f.ceremonies[1].confirmations[3].proof,
+    ] {
+        let mut file = published_ceremonies();
+        flip(edit(&mut file));
+        assert!(vectors::check_ceremonies(&file).is_err());
+    }
+    let mut file = published_ceremonies();
+    file.ceremonies[0].complaints[1].verdict = "upheld".into();
+    assert!(vectors::check_ceremonies(&file).is_err());
+    let mut file = published_ceremonies();
+    file.ceremonies[1].weights[0] += 1;
+    assert!(vectors::check_ceremonies(&file).is_err());
+}
+
+#[test]
+fn the_ceremony_file_is_what_the_generator_makes() {
+    let same = vectors::generate_ceremonies().unwrap() == published_ceremonies();
+    assert!(same, "the ceremony vectors differ from the generator's: run `cargo run -p encrypted-circuits --example make_test_vectors`");
+}

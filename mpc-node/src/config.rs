@@ -8,6 +8,9 @@
 //! key_share = "/var/lib/medshare/vault.json"
 //! metrics_addr = "127.0.0.1:9464"
 //! # passphrase_file = "/run/secrets/medshare"  # else the MPC_NODE_PASSPHRASE environment variable
+//! # backfill_seconds = 15          # rescans of pending share requests
+//! # ceremony_poll_ms = 1000        # how often the ceremony driver reads the chain
+//! # ceremony_stuck_seconds = 300   # a ceremony step failing this long makes /healthz 503
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -39,6 +42,13 @@ pub struct Config {
     /// Seconds between backfill scans of pending requests (besides start and reconnects).
     #[serde(default = "default_backfill_seconds")]
     pub backfill_seconds: u64,
+    /// Milliseconds between the ceremony driver's reads of the chain while it waits.
+    #[serde(default = "default_ceremony_poll_ms")]
+    pub ceremony_poll_ms: u64,
+    /// Seconds a ceremony step may keep failing (or a ceremony stay past a deadline
+    /// unadvanced) before `/healthz` reports the node stuck.
+    #[serde(default = "default_ceremony_stuck_seconds")]
+    pub ceremony_stuck_seconds: u64,
     /// Test-only misbehaviour (the `fault-injection` feature).
     #[cfg(feature = "fault-injection")]
     #[serde(default)]
@@ -47,6 +57,14 @@ pub struct Config {
 
 fn default_backfill_seconds() -> u64 {
     15
+}
+
+fn default_ceremony_poll_ms() -> u64 {
+    1000
+}
+
+fn default_ceremony_stuck_seconds() -> u64 {
+    300
 }
 
 impl Config {
@@ -58,7 +76,23 @@ impl Config {
         if config.backfill_seconds == 0 {
             bail!("backfill_seconds must be at least 1");
         }
+        if !(50..=60_000).contains(&config.ceremony_poll_ms) {
+            bail!("ceremony_poll_ms must be between 50 and 60000");
+        }
+        if config.ceremony_stuck_seconds == 0 {
+            bail!("ceremony_stuck_seconds must be at least 1");
+        }
         Ok(config)
+    }
+
+    /// The ceremony driver's poll interval.
+    pub fn ceremony_poll(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ceremony_poll_ms)
+    }
+
+    /// How long a failing ceremony step may last before the node reports itself stuck.
+    pub fn ceremony_stuck_after(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.ceremony_stuck_seconds)
     }
 
     /// The cluster address.
@@ -122,6 +156,8 @@ metrics_addr = "127.0.0.1:9464"
         assert_eq!(config.rpc_url(), "http://127.0.0.1:8899");
         assert_eq!(config.ws_url(), "ws://127.0.0.1:8900");
         assert_eq!(config.backfill_seconds, 15);
+        assert_eq!(config.ceremony_poll(), std::time::Duration::from_secs(1));
+        assert_eq!(config.ceremony_stuck_after(), std::time::Duration::from_secs(300));
         assert_eq!(config.cluster_address().unwrap().to_string(), "G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ");
     }
 
@@ -135,6 +171,10 @@ metrics_addr = "127.0.0.1:9464"
         assert!(format!("{missing:#}").contains("missing field"), "{missing:#}");
         let zero = Config::load(&write("zero.toml", &format!("{CONFIG}backfill_seconds = 0\n"))).unwrap_err();
         assert!(zero.to_string().contains("backfill_seconds"), "{zero}");
+        let poll = Config::load(&write("poll.toml", &format!("{CONFIG}ceremony_poll_ms = 1\n"))).unwrap_err();
+        assert!(poll.to_string().contains("ceremony_poll_ms"), "{poll}");
+        let stuck = Config::load(&write("stuck.toml", &format!("{CONFIG}ceremony_stuck_seconds = 0\n"))).unwrap_err();
+        assert!(stuck.to_string().contains("ceremony_stuck_seconds"), "{stuck}");
     }
 
     #[test]

@@ -1,26 +1,29 @@
-//! A running node: its chain link (RPC connection, authority, retries, shutdown), its
-//! vault, and the lifecycle `start → ceremony (if the cluster needs one) → serve`.
+//! The node's link to the chain, shared by the ceremony driver and the server: the RPC
+//! connection, the authority that signs, the metrics and the shutdown signal — and the one
+//! retry policy every RPC read and write goes through, so that a flaky RPC provider costs
+//! time, never a step of the ceremony or an answer.
 
-use anyhow::{Context, Result, bail};
-use medshare_client::{Address, accounts, rpc::Connection, rpc::TxError};
+use anyhow::{Context, Result};
+use medshare_client::{
+    Address, accounts,
+    rpc::{Connection, ReadError, TxError},
+};
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
-use std::{ops::Deref, path::PathBuf, sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
-use crate::{
-    config::Config,
-    metrics::{Metrics, Phase},
-    vault::{self, Secrets},
-};
+use crate::{config::Config, metrics::Metrics, vault::Vault};
 
-/// Sends of one transaction before giving up on transient errors.
+/// Attempts of one RPC call before its error is returned.
 const MAX_ATTEMPTS: u32 = 6;
-/// How often the node polls the chain while it waits (ceremony).
-const POLL: Duration = Duration::from_millis(400);
+/// The first retry's delay; each next one doubles, up to [`MAX_DELAY`].
+const FIRST_DELAY: Duration = Duration::from_millis(250);
+/// The longest delay between two attempts.
+const MAX_DELAY: Duration = Duration::from_secs(8);
 
 /// What every task of the node shares: the RPC connection, the authority that signs,
 /// the metrics and the shutdown signal.
@@ -42,6 +45,11 @@ pub struct Link {
 pub struct ShuttingDown;
 
 impl Link {
+    /// A link to `rpc_url` signing with `authority`.
+    pub fn new(rpc_url: &str, authority: Keypair, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Link {
+        Link { connection: Arc::new(Connection::new(rpc_url, CommitmentConfig::confirmed())), authority: Arc::new(authority), metrics, shutdown }
+    }
+
     /// The authority's address.
     pub fn authority_address(&self) -> Address {
         self.authority.pubkey()
@@ -64,29 +72,27 @@ impl Link {
         }
     }
 
-    /// Waits one poll interval while waiting for `what`.
-    pub async fn pause(&self, what: &str) -> Result<(), ShuttingDown> {
-        tracing::trace!(what, "waiting");
-        self.sleep(POLL).await
-    }
-
-    /// Signs and sends `instructions`, retrying transient RPC errors with exponential backoff.
-    pub async fn send(&self, name: &str, instructions: &[Instruction]) -> Result<Signature, TxError> {
-        let mut delay = Duration::from_millis(250);
+    /// Runs `call` until it succeeds, fails for good (`transient` says no), has been tried
+    /// [`MAX_ATTEMPTS`] times, or shutdown is asked for; the delay between attempts starts at
+    /// 250 ms and doubles up to 8 s. Every failure is counted in `_errors_total`.
+    pub async fn retry<T, E, F, Fut>(&self, what: &str, transient: impl Fn(&E) -> bool, mut call: F) -> Result<T, E>
+    where
+        E: std::fmt::Display,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut delay = FIRST_DELAY;
         let mut attempt = 1;
         loop {
-            match self.connection.send(&self.authority, &[], instructions).await {
-                Ok(signature) => {
-                    tracing::debug!(name, %signature, "transaction confirmed");
-                    return Ok(signature);
-                }
-                Err(error) if error.is_transient() && attempt < MAX_ATTEMPTS && !self.stopping() => {
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS && !self.stopping() => {
                     self.metrics.errors.inc();
-                    tracing::warn!(name, attempt, %error, retry_in = ?delay, "transaction failed; retrying");
+                    tracing::warn!(what, attempt, %error, retry_in = ?delay, "RPC call failed; retrying");
                     if self.sleep(delay).await.is_err() {
                         return Err(error);
                     }
-                    delay = (delay * 2).min(Duration::from_secs(8));
+                    delay = (delay * 2).min(MAX_DELAY);
                     attempt += 1;
                 }
                 Err(error) => {
@@ -97,83 +103,129 @@ impl Link {
         }
     }
 
-    /// The cluster account, retrying transient read errors.
+    /// Signs and sends `instructions` (one transaction), retrying transient RPC errors.
+    pub async fn send(&self, name: &str, instructions: &[Instruction]) -> Result<Signature, TxError> {
+        let signature = self.retry(name, TxError::is_transient, || self.connection.send(&self.authority, &[], instructions)).await?;
+        tracing::debug!(name, %signature, "transaction confirmed");
+        Ok(signature)
+    }
+
+    /// An account's data (`None` if it does not exist), retrying RPC errors.
+    pub async fn account(&self, address: &Address) -> Result<Option<Vec<u8>>, ReadError> {
+        self.retry("getAccountInfo", |_: &ReadError| true, || self.connection.account(address)).await
+    }
+
+    /// The `confirmed` slot, retrying RPC errors.
+    pub async fn slot(&self) -> Result<u64, ReadError> {
+        self.retry("getSlot", |_: &ReadError| true, || async { Ok(self.connection.rpc.get_slot().await?) }).await
+    }
+
+    /// The cluster account.
     pub async fn cluster(&self, cluster: &Address) -> Result<accounts::Cluster> {
-        let data = self.connection.account(cluster).await?.with_context(|| format!("cluster {cluster} does not exist"))?;
+        let data = self.account(cluster).await?.with_context(|| format!("cluster {cluster} does not exist"))?;
         Ok(accounts::Cluster::decode(&data)?)
     }
-}
 
-/// A node before it serves: its link and its vault.
-pub struct Node {
-    /// The shared link.
-    pub link: Link,
-    /// The cluster.
-    pub cluster: Address,
-    /// The decrypted vault.
-    pub secrets: Secrets,
-    passphrase: zeroize::Zeroizing<String>,
-    vault_path: PathBuf,
-}
-
-impl Deref for Node {
-    type Target = Link;
-    fn deref(&self) -> &Link {
-        &self.link
-    }
-}
-
-impl Node {
-    /// Loads the config's keypair and vault.
-    pub fn open(config: &Config, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Result<Node> {
-        let authority = config.authority()?;
-        let passphrase = config.passphrase()?;
-        let secrets = vault::load(&config.key_share, &authority.pubkey(), &passphrase)?;
-        let connection = Connection::new(&config.rpc_url(), CommitmentConfig::confirmed());
-        Ok(Node {
-            link: Link { connection: Arc::new(connection), authority: Arc::new(authority), metrics, shutdown },
-            cluster: config.cluster_address()?,
-            secrets,
-            passphrase,
-            vault_path: config.key_share.clone(),
-        })
-    }
-
-    /// Writes the vault back (after a ceremony).
-    pub fn save_vault(&self) -> Result<()> {
-        vault::save(&self.vault_path, &self.authority_address(), &self.passphrase, &self.secrets)
-    }
-
-    /// Waits until the cluster has all its nodes, runs the ceremony if this node holds no
-    /// share of the current epoch, waits for activation, and returns the serving state.
-    pub async fn prepare(&mut self) -> Result<crate::serve::Server> {
-        let me = self.authority_address();
-        loop {
-            let cluster = self.cluster(&self.cluster).await?;
-            let Some(member) = cluster.member(&me) else {
-                bail!("authority {me} is not a member of cluster {}: ask the admin to add this node (medshare cluster add-node)", self.cluster);
-            };
-            self.metrics.set_index(member.index);
-            let held = self.secrets.share(&self.cluster, cluster.epoch).is_some();
-            match cluster.status {
-                accounts::Cluster::ACTIVE if held => {
-                    let held = self.secrets.share(&self.cluster, cluster.epoch).expect("held");
-                    let (share, cluster_key) = (held.key_share()?, held.cluster_key()?);
-                    if share.verification_share().to_bytes() != member.verification_share || cluster_key != cluster.public_key {
-                        bail!("the vault's share of epoch {} does not match S_{} and PK on chain", cluster.epoch, member.index);
-                    }
-                    if !member.active {
-                        tracing::warn!(index = member.index, "this node is suspended: it will watch but its partials are refused");
-                    }
-                    return Ok(crate::serve::Server::new(self.link.clone(), self.cluster, cluster.epoch, member.index, share, cluster_key));
-                }
-                accounts::Cluster::ACTIVE => bail!("the cluster is active in epoch {} but this vault holds no share of it", cluster.epoch),
-                accounts::Cluster::CEREMONY if !held => {
-                    self.metrics.set_phase(Phase::Ceremony);
-                    crate::ceremony::run(self, &cluster).await?;
-                }
-                _ => self.pause("the cluster's nodes and confirmations").await?,
-            }
+    /// A ceremony account, if it exists.
+    pub async fn ceremony(&self, cluster: &Address, epoch: u64) -> Result<Option<accounts::Ceremony>> {
+        match self.account(&medshare_client::pda::ceremony(cluster, epoch)).await? {
+            Some(data) => Ok(Some(accounts::Ceremony::decode(&data).with_context(|| format!("ceremony {epoch}"))?)),
+            None => Ok(None),
         }
+    }
+
+    /// Dealer `dealer`'s dealing account in ceremony `epoch`, if it exists.
+    pub async fn dealing(&self, cluster: &Address, epoch: u64, dealer: u8) -> Result<Option<accounts::Dealing>> {
+        match self.account(&medshare_client::pda::dealing(cluster, epoch, dealer)).await? {
+            Some(data) => Ok(Some(accounts::Dealing::decode(&data).with_context(|| format!("dealing of node {dealer} in ceremony {epoch}"))?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// What the ceremony driver reads from and writes to the chain: the RPC [`Link`] in the
+/// daemon, a simulated program in the driver's crash tests.
+pub trait Chain: Send + Sync {
+    /// The cluster account.
+    fn cluster(&self, cluster: &Address) -> impl Future<Output = Result<accounts::Cluster>> + Send;
+    /// A ceremony account, if it exists.
+    fn ceremony(&self, cluster: &Address, epoch: u64) -> impl Future<Output = Result<Option<accounts::Ceremony>>> + Send;
+    /// A dealing account, if it exists.
+    fn dealing(&self, cluster: &Address, epoch: u64, dealer: u8) -> impl Future<Output = Result<Option<accounts::Dealing>>> + Send;
+    /// The current slot.
+    fn slot(&self) -> impl Future<Output = Result<u64>> + Send;
+    /// Signs (with the node authority) and sends one transaction.
+    fn send(&self, name: &str, instructions: &[Instruction]) -> impl Future<Output = Result<Signature, TxError>> + Send;
+}
+
+impl Chain for Link {
+    async fn cluster(&self, cluster: &Address) -> Result<accounts::Cluster> {
+        Link::cluster(self, cluster).await
+    }
+    async fn ceremony(&self, cluster: &Address, epoch: u64) -> Result<Option<accounts::Ceremony>> {
+        Link::ceremony(self, cluster, epoch).await
+    }
+    async fn dealing(&self, cluster: &Address, epoch: u64, dealer: u8) -> Result<Option<accounts::Dealing>> {
+        Link::dealing(self, cluster, epoch, dealer).await
+    }
+    async fn slot(&self) -> Result<u64> {
+        Ok(Link::slot(self).await?)
+    }
+    async fn send(&self, name: &str, instructions: &[Instruction]) -> Result<Signature, TxError> {
+        Link::send(self, name, instructions).await
+    }
+}
+
+/// Opens what `mpc-node run` needs: the link (authority keypair, RPC) and the vault.
+pub fn open(config: &Config, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Result<(Link, Vault)> {
+    let authority = config.authority()?;
+    let vault = Vault::open(&config.key_share, authority.pubkey(), config.passphrase()?)?;
+    Ok((Link::new(&config.rpc_url(), authority, metrics, shutdown), vault))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn link() -> (watch::Sender<bool>, Link) {
+        let (stop, shutdown) = watch::channel(false);
+        (stop, Link::new("http://127.0.0.1:9", Keypair::new(), Metrics::new(), shutdown))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_back_off_and_stop_on_permanent_errors() {
+        let (_stop, link) = link();
+        let calls = AtomicU32::new(0);
+        let result: Result<u32, String> = link
+            .retry(
+                "flaky",
+                |_| true,
+                || async {
+                    let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                    if n < 3 { Err(format!("attempt {n}")) } else { Ok(n) }
+                },
+            )
+            .await;
+        assert_eq!(result, Ok(3));
+        assert_eq!(link.metrics.errors.get(), 2, "each failure counted");
+
+        calls.store(0, Ordering::SeqCst);
+        let result: Result<u32, String> = link.retry("down", |_| true, || async { Err(format!("attempt {}", calls.fetch_add(1, Ordering::SeqCst) + 1)) }).await;
+        assert_eq!(result, Err(format!("attempt {MAX_ATTEMPTS}")), "gives up after {MAX_ATTEMPTS} attempts");
+
+        calls.store(0, Ordering::SeqCst);
+        let result: Result<u32, String> =
+            link.retry("refused", |_| false, || async { Err(format!("attempt {}", calls.fetch_add(1, Ordering::SeqCst) + 1)) }).await;
+        assert_eq!(result, Err("attempt 1".to_owned()), "a permanent error is not retried");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_ends_retrying() {
+        let (stop, link) = link();
+        stop.send(true).unwrap();
+        let calls = AtomicU32::new(0);
+        let result: Result<(), String> = link.retry("down", |_| true, || async { Err(format!("attempt {}", calls.fetch_add(1, Ordering::SeqCst) + 1)) }).await;
+        assert_eq!(result, Err("attempt 1".to_owned()));
     }
 }

@@ -1,9 +1,17 @@
 //! Serving share requests: a `programSubscribe` stream of the cluster's pending
 //! `ShareRequest` accounts (the same filters as the backfill: discriminator, cluster,
-//! status pending), a backfill scan of those requests on every (re)connect and
-//! periodically, and one task per request that posts this node's proven partial unless the
-//! chain already holds it. The node reads accounts, not logs or events: nothing a
-//! transaction's builder does to its logs can hide a request from it.
+//! status pending), a backfill scan of those requests on every (re)connect, periodically
+//! and whenever the serving share changes, and one task per request that posts this node's
+//! proven partial unless the chain already holds it. The node reads accounts, not logs or
+//! events: nothing a transaction's builder does to its logs can hide a request from it.
+//!
+//! The server never stops for a ceremony: it answers with whatever share the ceremony
+//! driver publishes ([`Serving`]: the serving epoch's, while this node is an active holder
+//! whose `S_i` on chain matches it), so a resharing runs while the old holders keep
+//! serving, and the new holders take over the moment it activates. A partial is always
+//! made with the serving epoch's share in that epoch's context; a request made in an
+//! earlier epoch of the same key is answered too (the program moves it to the serving
+//! epoch), one made under an earlier key is not (its record must be re-keyed).
 
 use anyhow::Result;
 use encrypted_circuits::{
@@ -17,19 +25,39 @@ use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+use tokio::sync::watch;
 
 use crate::node::Link;
 
 /// How many request addresses the node remembers for `requests_seen`.
 const SEEN_CAPACITY: usize = 100_000;
 
-/// Why serving stopped.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Stop {
-    /// SIGTERM or Ctrl-C.
-    Shutdown,
-    /// The admin started a new epoch: run its ceremony, then serve it.
-    NewEpoch,
+/// The share this node answers with, as the ceremony driver publishes it.
+pub struct Serving {
+    /// The serving epoch (`cluster.epoch`): every partial's context.
+    pub epoch: u64,
+    /// The epoch of the key generation that made `PK`: requests from it on are answerable.
+    pub key_epoch: u64,
+    /// This node's member index.
+    pub index: u8,
+    /// `s_i` of the serving epoch.
+    pub share: KeyShare,
+    /// `S_i`, as on chain.
+    pub share_point: [u8; 32],
+    /// `PK` the share belongs to, from the vault: every capsule's label is checked against it.
+    pub cluster_key: [u8; 32],
+}
+
+/// Whether a pending request of this cluster is this node's to answer with `serving`.
+pub fn answerable(request: &ShareRequest, serving: &Serving) -> Result<(), &'static str> {
+    if request.epoch == serving.epoch {
+        return if request.has_partial_from(serving.index) { Err("this node's partial is already in") } else { Ok(()) };
+    }
+    if request.epoch > serving.epoch {
+        return Err("made in a later epoch than this node serves");
+    }
+    // its partials so far are of old shares: the program moves it to the serving epoch
+    if request.epoch >= serving.key_epoch { Ok(()) } else { Err("made under an earlier cluster key (the record must be re-keyed)") }
 }
 
 /// What became of one request.
@@ -43,15 +71,11 @@ pub enum Answer {
     Skipped(&'static str),
 }
 
-/// A node serving one cluster epoch with its share.
+/// A node serving its cluster with the share the ceremony driver publishes.
 pub struct Server {
     link: Link,
     cluster: Address,
-    epoch: u64,
-    index: u8,
-    share: KeyShare,
-    /// `PK` of this epoch, from the vault: every capsule's label is checked against it.
-    cluster_key: [u8; 32],
+    serving: watch::Receiver<Option<Arc<Serving>>>,
     /// Requests with a task running.
     in_flight: Mutex<HashSet<Address>>,
     /// Every request counted in `requests_seen`.
@@ -61,16 +85,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server for `cluster` at `epoch` as node `index`, holding `share` of `cluster_key`.
-    pub fn new(link: Link, cluster: Address, epoch: u64, index: u8, share: KeyShare, cluster_key: [u8; 32]) -> Server {
-        link.metrics.epoch.set(epoch as i64);
+    /// A server for `cluster` answering with what `serving` holds.
+    pub fn new(link: Link, cluster: Address, serving: watch::Receiver<Option<Arc<Serving>>>) -> Server {
         Server {
             link,
             cluster,
-            epoch,
-            index,
-            share,
-            cluster_key,
+            serving,
             in_flight: Mutex::new(HashSet::new()),
             seen: Mutex::new(HashSet::new()),
             #[cfg(feature = "fault-injection")]
@@ -85,15 +105,22 @@ impl Server {
         self
     }
 
-    /// Serves until shutdown or until the cluster leaves this epoch (the admin started a new
-    /// ceremony): subscribe, backfill, answer; reconnect with backoff when the websocket drops.
-    pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<Stop> {
+    /// The share to answer with now, if any.
+    fn current(&self) -> Option<Arc<Serving>> {
+        self.serving.borrow().clone()
+    }
+
+    /// Serves until shutdown: subscribe, backfill, answer; reconnect with backoff when the
+    /// websocket drops; backfill again whenever the serving share changes (a ceremony
+    /// activated: the requests of the old epoch are this node's to move and answer now).
+    pub async fn run(self: Arc<Self>, ws_url: String, backfill_every: Duration) -> Result<()> {
         use solana_commitment_config::CommitmentConfig;
         use solana_pubsub_client::nonblocking::pubsub_client::PubsubClient;
 
         let mut shutdown = self.link.shutdown.clone();
+        let mut serving = self.serving.clone();
         let mut reconnect_delay = Duration::from_millis(250);
-        tracing::info!(index = self.index, epoch = self.epoch, cluster = %self.cluster, "serving share requests");
+        tracing::info!(cluster = %self.cluster, "watching the cluster's share requests");
         while !self.link.stopping() {
             let pubsub = match PubsubClient::new(&ws_url).await {
                 Ok(pubsub) => pubsub,
@@ -125,15 +152,17 @@ impl Server {
             // after subscribing, so that no request falls between the scan and the stream
             self.backfill().await;
             let mut backfill = tokio::time::interval_at(tokio::time::Instant::now() + backfill_every, backfill_every);
-            let mut new_epoch = false;
             loop {
                 tokio::select! {
-                    _ = shutdown.wait_for(|stop| *stop) => break,
-                    _ = backfill.tick() => {
-                        if self.epoch_moved_on().await {
-                            new_epoch = true;
+                    // (the guard `wait_for` returns must not live across the other arms' awaits)
+                    _ = async { shutdown.wait_for(|stop| *stop).await.map(|_| ()) } => break,
+                    _ = backfill.tick() => self.backfill().await,
+                    changed = serving.changed() => {
+                        if changed.is_err() {
+                            // the driver is gone: the node is stopping
                             break;
                         }
+                        serving.borrow_and_update();
                         self.backfill().await;
                     }
                     notification = stream.next() => match notification {
@@ -149,27 +178,12 @@ impl Server {
             drop(stream);
             // on a dead connection the answer may never come
             let _ = tokio::time::timeout(Duration::from_secs(2), unsubscribe()).await;
-            if new_epoch {
-                self.drain().await;
-                tracing::info!(epoch = self.epoch, "the cluster started a new epoch; leaving this one");
-                return Ok(Stop::NewEpoch);
+            if serving.has_changed().is_err() {
+                break;
             }
         }
         self.drain().await;
-        Ok(Stop::Shutdown)
-    }
-
-    /// Whether the cluster is past this server's epoch (a read error says no: the next
-    /// tick asks again).
-    async fn epoch_moved_on(&self) -> bool {
-        match self.link.cluster(&self.cluster).await {
-            Ok(cluster) => cluster.epoch != self.epoch,
-            Err(error) => {
-                self.link.metrics.errors.inc();
-                tracing::warn!(%error, "could not read the cluster");
-                false
-            }
-        }
+        Ok(())
     }
 
     /// What selects this cluster's pending requests after the `ShareRequest` discriminator:
@@ -208,15 +222,20 @@ impl Server {
         }
     }
 
-    /// Whether `request` is this cluster's, pending, of this epoch and lacks this node's partial.
+    /// Whether `request` is this cluster's, pending, and [`answerable`] with the current share.
     fn wants(&self, request: &ShareRequest) -> bool {
-        request.cluster == self.cluster && request.status == ShareRequest::PENDING && request.epoch == self.epoch && !request.has_partial_from(self.index)
+        let Some(serving) = self.current() else { return false };
+        request.cluster == self.cluster && request.status == ShareRequest::PENDING && answerable(request, &serving).is_ok()
     }
 
     /// Scans the cluster's pending requests this node has not answered.
     pub async fn backfill(self: &Arc<Self>) {
+        if self.current().is_none() {
+            return;
+        }
         self.link.metrics.backfills.inc();
-        match self.link.connection.program_accounts("ShareRequest", &self.pending_filters()).await {
+        let filters = self.pending_filters();
+        match self.link.retry("getProgramAccounts", |_| true, || self.link.connection.program_accounts("ShareRequest", &filters)).await {
             Ok(accounts) => {
                 let mut queued = 0;
                 for (address, data) in accounts {
@@ -258,11 +277,11 @@ impl Server {
                 Ok(Answer::Posted) => {
                     server.link.metrics.partials_posted.inc();
                     server.link.metrics.latency.observe(started.elapsed().as_secs_f64());
-                    tracing::info!(%request, index = server.index, elapsed = ?started.elapsed(), "partial posted and accepted");
+                    tracing::info!(%request, elapsed = ?started.elapsed(), "partial posted and accepted");
                 }
                 Ok(Answer::Rejected) => {
                     server.link.metrics.partials_rejected.inc();
-                    tracing::warn!(%request, index = server.index, "the program rejected this node's partial");
+                    tracing::warn!(%request, "the program rejected this node's partial");
                 }
                 Ok(Answer::Skipped(why)) => {
                     server.link.metrics.requests_skipped.inc();
@@ -279,6 +298,7 @@ impl Server {
 
     /// Answers one request, idempotently: the chain says whether this node's partial is in.
     pub async fn answer(&self, address: &Address) -> Result<Answer> {
+        let Some(serving) = self.current() else { return Ok(Answer::Skipped("this node is not serving")) };
         let Some(request) = self.request(address).await? else { return Ok(Answer::Skipped("no such request")) };
         if request.cluster != self.cluster {
             return Ok(Answer::Skipped("another cluster's request"));
@@ -288,14 +308,11 @@ impl Server {
             ShareRequest::REVOKED => return Ok(Answer::Skipped("revoked")),
             _ => {}
         }
-        if request.has_partial_from(self.index) {
-            return Ok(Answer::Skipped("this node's partial is already in"));
+        if let Err(why) = answerable(&request, &serving) {
+            return Ok(Answer::Skipped(why));
         }
         if request.expired_at(medshare_client::unix_now()) {
             return Ok(Answer::Skipped("expired"));
-        }
-        if request.epoch != self.epoch {
-            return Ok(Answer::Skipped("made for another epoch"));
         }
         #[cfg(feature = "fault-injection")]
         if self.fault.bad_proofs && !self.in_flight_first_attempt(address) {
@@ -305,15 +322,21 @@ impl Server {
         // our own key: a capsule copied or re-randomised from another record is refused here,
         // before any partial exists to leak. (The recipient key still comes from the account
         // the RPC provider returns: docs/threat-model.md, L4.)
-        if let Err(error) = medshare_client::context::verify_request_capsule(&request, &self.cluster_key) {
+        if let Err(error) = medshare_client::context::verify_request_capsule(&request, &serving.cluster_key) {
             tracing::warn!(request = %address, %error, "the request's capsule is not labelled for its record: refusing to answer");
             return Ok(Answer::Skipped("its capsule's proof does not verify"));
         }
-        let context = medshare_client::context::request_context(&self.cluster, address, request.epoch);
+        // The program checks the partial against the serving epoch's S_i at the moment it
+        // lands: one made just before an activation would count as this node's fault. Read
+        // the cluster once more so the window is one transaction's latency, not a poll's.
+        if !self.still_serving(&serving).await? {
+            return Ok(Answer::Skipped("the serving epoch is changing (the next backfill answers with the new share)"));
+        }
+        let context = medshare_client::context::request_context(&self.cluster, address, serving.epoch);
         let capsule = Capsule::from_bytes(&request.capsule)?;
         let recipient = PublicKey::from_bytes(&request.recipient_key, "recipient key P_R")?;
         #[allow(unused_mut)]
-        let mut partial = self.share.reencrypt(&mut rand::rngs::OsRng, &context, &capsule, &recipient)?;
+        let mut partial = serving.share.reencrypt(&mut rand::rngs::OsRng, &context, &capsule, &recipient)?;
         #[cfg(feature = "fault-injection")]
         self.fault.tamper(&mut partial);
         let callback = ix::share_patient_data_callback(&self.link.authority_address(), &self.cluster, address, partial.a, partial.e, partial.proof.to_bytes());
@@ -323,13 +346,26 @@ impl Server {
                 Some("ShareAlreadyCompleted") => Ok(Answer::Skipped("already completed")),
                 Some("ShareRevoked") => Ok(Answer::Skipped("revoked")),
                 Some("ShareExpired") => Ok(Answer::Skipped("expired")),
-                Some("WrongEpoch") => Ok(Answer::Skipped("made for another epoch")),
+                Some("WrongEpoch") => Ok(Answer::Skipped("made under an earlier cluster key (the record must be re-keyed)")),
                 Some("NodeSuspended") => Ok(Answer::Skipped("this node is suspended")),
+                Some("NotAHolder") => Ok(Answer::Skipped("this node holds no share of the serving epoch")),
+                Some("WrongClusterStatus") => Ok(Answer::Skipped("the cluster has no active key")),
                 _ => Err(error.into()),
             };
         }
         let after = self.request(address).await?.ok_or_else(|| anyhow::anyhow!("the request vanished"))?;
-        Ok(if after.has_partial_from(self.index) { Answer::Posted } else { Answer::Rejected })
+        if after.epoch == serving.epoch && after.has_partial_from(serving.index) {
+            return Ok(Answer::Posted);
+        }
+        Ok(if self.still_serving(&serving).await? { Answer::Rejected } else { Answer::Skipped("the serving epoch moved while answering") })
+    }
+
+    /// Whether the chain still serves `serving`'s epoch with this node's `S_i`.
+    async fn still_serving(&self, serving: &Serving) -> Result<bool> {
+        let cluster = self.link.cluster(&self.cluster).await?;
+        let mine =
+            cluster.member_at(serving.index).is_some_and(|m| m.authority == self.link.authority_address() && m.verification_share == serving.share_point);
+        Ok(cluster.is_active() && cluster.epoch == serving.epoch && mine)
     }
 
     #[cfg(feature = "fault-injection")]
@@ -338,7 +374,7 @@ impl Server {
     }
 
     async fn request(&self, address: &Address) -> Result<Option<ShareRequest>> {
-        match self.link.connection.account(address).await? {
+        match self.link.account(address).await? {
             Some(data) => Ok(Some(ShareRequest::decode(&data)?)),
             None => Ok(None),
         }
@@ -357,46 +393,72 @@ impl Server {
 mod tests {
     use super::*;
     use crate::{metrics::Metrics, node::Link};
-    use medshare_client::rpc::Connection;
 
-    fn server(metrics: &Metrics) -> Arc<Server> {
-        let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        let link = Link {
-            connection: Arc::new(Connection::new("http://127.0.0.1:9", solana_commitment_config::CommitmentConfig::confirmed())),
-            authority: Arc::new(solana_keypair::Keypair::new()),
-            metrics: metrics.clone(),
-            shutdown,
-        };
+    /// Node 1 serving epoch 5 of the key made in epoch 3.
+    fn serving() -> Serving {
         let share = KeyShare::from_parts(1, &[1; 32]).expect("a share");
-        Arc::new(Server::new(link, Address::new_from_array([3; 32]), 0, 1, share, [7; 32]))
+        let share_point = share.verification_share().to_bytes();
+        Serving { epoch: 5, key_epoch: 3, index: 1, share, share_point, cluster_key: [7; 32] }
     }
 
-    /// A `ShareRequest` account of `cluster`, pending, epoch 0, with `accepted` as its bitmap.
-    fn share_request(cluster: [u8; 32], accepted: u16) -> Vec<u8> {
+    fn server(metrics: &Metrics, serving: Option<Serving>) -> Arc<Server> {
+        let (_stop, shutdown) = tokio::sync::watch::channel(false);
+        let link = Link::new("http://127.0.0.1:9", solana_keypair::Keypair::new(), metrics.clone(), shutdown);
+        let (_publish, serving) = watch::channel(serving.map(Arc::new));
+        Arc::new(Server::new(link, Address::new_from_array([3; 32]), serving))
+    }
+
+    /// A `ShareRequest` account of `cluster`, pending, in `epoch`, with `accepted` as its bitmap.
+    fn share_request(cluster: [u8; 32], epoch: u64, accepted: u16) -> Vec<u8> {
         let mut data = vec![0u8; ShareRequest::LEN];
         data[..8].copy_from_slice(&medshare_client::discriminator("account", "ShareRequest"));
         data[ShareRequest::CLUSTER_OFFSET..ShareRequest::CLUSTER_OFFSET + 32].copy_from_slice(&cluster);
-        // `accepted` is the u16 right after epoch, expires_at, created_at, record_version
-        let accepted_at = ShareRequest::CLUSTER_OFFSET + 32 + 64 + 8 + 8 + 8 + 4;
+        // `epoch` follows cluster and the capsule; `accepted` follows epoch, expires_at, created_at, record_version
+        let epoch_at = ShareRequest::CLUSTER_OFFSET + 32 + 64;
+        data[epoch_at..epoch_at + 8].copy_from_slice(&epoch.to_le_bytes());
+        let accepted_at = epoch_at + 8 + 8 + 8 + 4;
         data[accepted_at..accepted_at + 2].copy_from_slice(&accepted.to_le_bytes());
         data[ShareRequest::STATUS_OFFSET] = ShareRequest::PENDING;
         data
     }
 
     #[test]
+    fn requests_of_earlier_epochs_of_the_same_key_are_answered() {
+        let serving = serving();
+        let request = |epoch, accepted| ShareRequest::decode(&share_request([3; 32], epoch, accepted)).expect("decodes");
+        assert_eq!(request(5, 0).epoch, 5, "the layout the test writes");
+        assert_eq!(answerable(&request(5, 0), &serving), Ok(()));
+        assert_eq!(answerable(&request(5, 0b1), &serving), Err("this node's partial is already in"));
+        // epochs 3 and 4 are of the same key: the program moves them, clearing old partials
+        assert_eq!(answerable(&request(4, 0b1), &serving), Ok(()));
+        assert_eq!(answerable(&request(3, 0), &serving), Ok(()));
+        assert!(answerable(&request(2, 0), &serving).unwrap_err().contains("re-keyed"));
+        assert!(answerable(&request(6, 0), &serving).is_err(), "a node behind the chain waits for its driver");
+    }
+
+    #[test]
+    fn a_node_without_a_serving_share_wants_nothing() {
+        let metrics = Metrics::new();
+        let server = server(&metrics, None);
+        let address = Address::new_from_array([4; 32]).to_string();
+        server.on_request_account(&address, Some(share_request([3; 32], 5, 0)));
+        assert_eq!(metrics.requests_seen.get(), 0);
+    }
+
+    #[test]
     fn garbage_share_request_notifications_are_counted_not_fatal() {
         let metrics = Metrics::new();
-        let server = server(&metrics);
+        let server = server(&metrics, Some(serving()));
         let address = Address::new_from_array([4; 32]).to_string();
         server.on_request_account(&address, Some(b"not a share request".to_vec()));
         server.on_request_account(&address, Some(vec![0; ShareRequest::LEN]));
-        server.on_request_account("not an address", Some(share_request([3; 32], 0)));
+        server.on_request_account("not an address", Some(share_request([3; 32], 5, 0)));
         server.on_request_account(&address, None);
         assert_eq!(metrics.errors.get(), 4, "four undecodable notifications, counted");
         // well-formed, but another cluster's, or already holding this node's (index 1) partial
-        let mine = share_request([3; 32], 0b1);
+        let mine = share_request([3; 32], 5, 0b1);
         assert!(ShareRequest::decode(&mine).expect("decodes").has_partial_from(1), "the layout the test writes");
-        server.on_request_account(&address, Some(share_request([9; 32], 0)));
+        server.on_request_account(&address, Some(share_request([9; 32], 5, 0)));
         server.on_request_account(&address, Some(mine));
         assert_eq!(metrics.errors.get(), 4);
         assert_eq!(metrics.requests_seen.get(), 0, "nothing was taken for a request to answer");

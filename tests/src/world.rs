@@ -4,8 +4,8 @@
 //! share requests and partials made with `encrypted-circuits`.
 
 use encrypted_circuits::{
-    ceremony::{CeremonyOutput, CeremonyParams, Participant, TransportSecret},
-    keys::UserSecretKey,
+    ceremony::{self, CeremonyContext, DealingView, Finished, TransportSecret},
+    keys::{KeyShare, UserSecretKey},
     record::{self, Capsule, RecordBinding},
     reencrypt::Partial,
 };
@@ -24,11 +24,23 @@ pub type Sent = Result<Outcome, Failure>;
 pub struct Node {
     /// Signs its transactions.
     pub authority: Keypair,
-    /// Its X25519 transport key.
+    /// Its Ristretto255 transport key `τ` (`T = τ·G` is on chain).
     pub transport: TransportSecret,
-    /// Its share of the cluster key, once the ceremony is done.
-    pub output: Option<CeremonyOutput>,
+    /// Its shares of the cluster key, by the epoch of the ceremony that made them.
+    pub shares: BTreeMap<u64, KeyShare>,
 }
+
+/// Which ceremony the admin starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `start_epoch`: a new `PK`.
+    KeyGeneration,
+    /// `reshare`: the same `PK`, new holders.
+    Resharing,
+}
+
+/// The phase length the worlds use unless a test picks another (slots).
+pub const WINDOW_SLOTS: u32 = 50;
 
 /// A patient or recipient.
 pub struct User {
@@ -63,9 +75,15 @@ impl World<Svm> {
         World::active(Svm(crate::svm::with_program()), threshold, size)
     }
 
-    /// A cluster in LiteSVM with all `n` nodes registered and its ceremony not yet run.
+    /// A cluster in LiteSVM with `n` members that accepted their invitations, no ceremony yet.
     pub fn registered(threshold: u8, size: u8) -> World<Svm> {
         World::registered_on(Svm(crate::svm::with_program()), threshold, size)
+    }
+
+    /// Moves the SVM `slots` slots forward (past a ceremony deadline).
+    pub fn pass_slots(&mut self, slots: u64) {
+        let clock: solana_clock::Clock = self.chain.0.get_sysvar();
+        self.chain.0.warp_to_slot(clock.slot + slots);
     }
 
     /// Moves the SVM clock to `unix_timestamp`.
@@ -89,16 +107,17 @@ impl World<Rpc> {
 }
 
 impl<C: Chain> World<C> {
-    /// A cluster of `n` nodes with threshold `t` on `chain`, its ceremony run and circuit registered.
+    /// A cluster of `n` nodes with threshold `t` on `chain`, its key generated and circuit registered.
     pub fn active(chain: C, threshold: u8, size: u8) -> World<C> {
         let mut world = World::registered_on(chain, threshold, size);
+        world.start(Kind::KeyGeneration, threshold, WINDOW_SLOTS).expect("start_epoch");
         world.run_ceremony();
         let admin = world.admin.insecure_clone();
         world.ok("init_share_patient_data_comp_def", &admin, &[], &[ix::init_share_patient_data_comp_def(&admin.pubkey(), &world.cluster)]);
         world
     }
 
-    /// A cluster on `chain` with all `n` nodes registered and its ceremony not yet run.
+    /// A cluster on `chain` whose `n` members were invited and accepted; no ceremony yet.
     pub fn registered_on(chain: C, threshold: u8, size: u8) -> World<C> {
         use rand::SeedableRng;
         // wallets from a seeded generator: the same PDA bumps, so the same compute units, every run
@@ -114,21 +133,37 @@ impl<C: Chain> World<C> {
             rng,
         };
         world.admin = world.funded_wallet(100);
-        for _ in 0..size {
-            let authority = world.funded_wallet(10);
-            let transport = TransportSecret::random(&mut world.rng);
-            world.nodes.push(Node { authority, transport, output: None });
-        }
-        let (create, cluster) = ix::create_cluster(&world.admin.pubkey(), ix::CreateClusterArgs { cluster_id: 1, threshold, size });
+        let (create, cluster) = ix::create_cluster(&world.admin.pubkey(), 1);
         world.cluster = cluster;
         let admin = world.admin.insecure_clone();
         world.ok("create_cluster", &admin, &[], &[create]);
-        for i in 0..world.nodes.len() {
-            let authority = world.nodes[i].authority.insecure_clone();
-            let register = ix::register_node(&admin.pubkey(), &authority.pubkey(), &cluster, world.nodes[i].transport.public_key());
-            world.ok("register_node", &admin, &[&authority], &[register]);
+        for _ in 0..size {
+            world.add_member();
         }
         world
+    }
+
+    /// A new node: the admin invites its authority and the node accepts with its own
+    /// transport key. Returns its index.
+    pub fn add_member(&mut self) -> u8 {
+        let authority = self.funded_wallet(10);
+        let transport = TransportSecret::random(&mut self.rng);
+        let admin = self.admin.insecure_clone();
+        self.ok("invite_node", &admin, &[], &[ix::invite_node(&admin.pubkey(), &self.cluster, &authority.pubkey())]);
+        let index = self.cluster_account().member(&authority.pubkey()).expect("invited").index;
+        let proof =
+            transport.prove_possession(&mut self.rng, &medshare_client::PROGRAM_ID.to_bytes(), &self.cluster.to_bytes(), &authority.pubkey().to_bytes());
+        let accept = ix::accept_invitation(&authority.pubkey(), &self.cluster, transport.public_key(), proof);
+        self.ok("accept_invitation", &authority, &[], &[accept]);
+        let node = Node { authority, transport, shares: BTreeMap::new() };
+        let slot = usize::from(index) - 1;
+        if slot < self.nodes.len() {
+            self.nodes[slot] = node;
+        } else {
+            assert_eq!(slot, self.nodes.len(), "slots fill in order");
+            self.nodes.push(node);
+        }
+        index
     }
 
     /// A new wallet (from the seeded generator) holding `sol` SOL.
@@ -167,110 +202,149 @@ impl<C: Chain> World<C> {
         accounts::Cluster::decode(&self.account(&self.cluster).expect("cluster")).expect("a Cluster")
     }
 
-    /// The current ceremony epoch.
+    /// The serving epoch.
     pub fn epoch(&self) -> u64 {
         self.cluster_account().epoch
     }
 
-    /// Runs the key ceremony of the current epoch through the program: every node deals
-    /// (round 1 in chunks), reads the others' packages back from chain, posts its sealed
-    /// round-2 packages, reads those sealed to it, finishes and confirms.
-    pub fn run_ceremony(&mut self) {
-        let epoch = self.epoch();
-        self.run_ceremony_until_confirmations();
-        for i in 1..=self.nodes.len() as u8 {
-            self.confirm(i, epoch).expect("confirm");
-        }
+    /// The admin starts a ceremony of `kind` with threshold `threshold` for every active
+    /// member; returns its epoch.
+    pub fn start(&mut self, kind: Kind, threshold: u8, window_slots: u32) -> Result<u64, Failure> {
+        let active = self.cluster_account().members_with(accounts::MemberStatus::Active);
+        self.start_for(kind, threshold, window_slots, active)
     }
 
-    /// [`World::run_ceremony`] up to, not including, the confirmations.
-    pub fn run_ceremony_until_confirmations(&mut self) {
-        let epoch = self.epoch();
-        let params = self.ceremony_params();
-        let n = self.nodes.len() as u8;
-        let mut participants = Vec::new();
-        for i in 1..=n {
-            let (participant, package) = Participant::round1(&mut self.rng, params, u16::from(i)).expect("round 1");
-            participants.push(participant);
-            self.post_round1(i, &package);
-        }
-        let round1 = self.read_round1(epoch);
-        let transport_keys = self.transport_keys();
-        for i in 1..=n {
-            let node = &self.nodes[usize::from(i) - 1];
-            let sealed = participants[usize::from(i) - 1].round2(&mut self.rng, &node.transport, &round1, &transport_keys).expect("round 2");
-            let authority = node.authority.insecure_clone();
-            for (to, package) in sealed {
-                let package: [u8; 65] = package.try_into().expect("65-byte sealed package");
-                self.ok("post_round2", &authority, &[], &[ix::post_round2(&authority.pubkey(), &self.cluster, epoch, i, to as u8, package)]);
-            }
-        }
-        for (i, participant) in (1..=n).zip(participants) {
-            let inbox = self.read_round2_to(epoch, i);
-            let node = &self.nodes[usize::from(i) - 1];
-            let output = participant.finish(&node.transport, &transport_keys, &inbox).expect("finish");
-            self.nodes[usize::from(i) - 1].output = Some(output);
-        }
+    /// [`World::start`] for the members of the bitmask `members`.
+    pub fn start_for(&mut self, kind: Kind, threshold: u8, window_slots: u32, members: u16) -> Result<u64, Failure> {
+        let epoch = self.cluster_account().ceremony_epoch + 1;
+        let admin = self.admin.insecure_clone();
+        let (name, start) = match kind {
+            Kind::KeyGeneration => ("start_epoch", ix::start_epoch(&admin.pubkey(), &self.cluster, epoch, threshold, window_slots, members)),
+            Kind::Resharing => ("reshare", ix::reshare(&admin.pubkey(), &self.cluster, epoch, threshold, window_slots, members)),
+        };
+        self.send(name, &admin, &[], &[start]).map(|_| epoch)
     }
 
-    /// The parameters every node of the current epoch agrees on.
-    pub fn ceremony_params(&self) -> CeremonyParams {
-        let cluster = self.cluster_account();
-        CeremonyParams { cluster: self.cluster.to_bytes(), epoch: cluster.epoch, size: u16::from(cluster.size), threshold: u16::from(cluster.threshold) }
+    /// The latest ceremony.
+    pub fn ceremony(&self) -> accounts::Ceremony {
+        let epoch = self.cluster_account().ceremony_epoch;
+        accounts::Ceremony::decode(&self.account(&pda::ceremony(&self.cluster, epoch)).expect("ceremony")).expect("a Ceremony")
     }
 
-    /// Posts node `i`'s round-1 package in two chunks (so the chunked path always runs).
-    pub fn post_round1(&mut self, i: u8, package: &[u8]) {
-        let epoch = self.epoch();
+    /// The context of every proof of ceremony `epoch`.
+    pub fn ceremony_context(&self, epoch: u64) -> CeremonyContext {
+        CeremonyContext { program_id: medshare_client::PROGRAM_ID.to_bytes(), cluster: self.cluster.to_bytes(), epoch }
+    }
+
+    /// Node `i`'s honest dealing for the latest ceremony (its share of the serving epoch as
+    /// the constant term when resharing).
+    pub fn dealing_bytes(&mut self, i: u8) -> Vec<u8> {
+        let ceremony = self.ceremony();
+        let context = self.ceremony_context(ceremony.epoch);
+        let serving = self.epoch();
+        let reshared = ceremony.is_resharing().then(|| self.nodes[usize::from(i) - 1].shares.get(&serving).expect("a share of the serving epoch").clone());
+        ceremony::deal(&mut self.rng, &context, u16::from(i), ceremony.threshold, &ceremony.receiver_keys(), reshared.as_ref()).expect("deal")
+    }
+
+    /// Node `i` writes `bytes` as its dealing, chunk by chunk; the last transaction's result.
+    pub fn post_dealing(&mut self, i: u8, bytes: &[u8]) -> Sent {
+        let epoch = self.ceremony().epoch;
         let authority = self.nodes[usize::from(i) - 1].authority.insecure_clone();
-        let half = package.len() / 2;
-        for (offset, chunk) in [(0, &package[..half]), (half, &package[half..])] {
-            let post = ix::post_round1(&authority.pubkey(), &self.cluster, epoch, i, package.len() as u16, offset as u16, chunk);
-            self.ok("post_round1", &authority, &[], &[post]);
+        let mut last = None;
+        for instructions in ix::post_dealing_transactions(&authority.pubkey(), &self.cluster, epoch, i, bytes) {
+            let sent = self.send("post_dealing", &authority, &[], &instructions);
+            if sent.is_err() {
+                return sent;
+            }
+            last = Some(sent);
+        }
+        last.expect("a dealing has at least one chunk")
+    }
+
+    /// Node `i` deals honestly.
+    pub fn deal(&mut self, i: u8) -> Sent {
+        let bytes = self.dealing_bytes(i);
+        self.post_dealing(i, &bytes)
+    }
+
+    /// The qualified dealings of the latest ceremony, as the chain holds them.
+    pub fn qualified_dealings(&self) -> Vec<(u16, Vec<u8>)> {
+        let ceremony = self.ceremony();
+        ceremony.qualified_dealers().into_iter().map(|dealer| (u16::from(dealer), self.dealing(ceremony.epoch, dealer).bytes)).collect()
+    }
+
+    /// Node `j`'s share and proof of possession from the qualified dealings on chain.
+    pub fn finish(&mut self, j: u8) -> encrypted_circuits::Result<Finished> {
+        let ceremony = self.ceremony();
+        let context = self.ceremony_context(ceremony.epoch);
+        let dealings = self.qualified_dealings();
+        let views =
+            dealings.iter().map(|(i, bytes)| Ok((*i, DealingView::parse(bytes, ceremony.threshold)?))).collect::<encrypted_circuits::Result<Vec<_>>>()?;
+        let transport = &self.nodes[usize::from(j) - 1].transport;
+        ceremony::finish(&mut self.rng, &context, u16::from(j), transport, &views, ceremony.is_resharing())
+    }
+
+    /// Folds every qualified dealing not folded yet into the latest ceremony (anyone may; the admin pays).
+    pub fn fold_all(&mut self) {
+        let ceremony = self.ceremony();
+        let admin = self.admin.insecure_clone();
+        for dealer in ceremony.unfolded() {
+            self.ok("fold_dealing", &admin, &[], &ix::fold_dealing_transaction(&self.cluster, ceremony.epoch, dealer));
         }
     }
 
-    /// Node `i` confirms the `PK` and `S_j` its ceremony output holds.
-    pub fn confirm(&mut self, i: u8, epoch: u64) -> Sent {
-        let node = &self.nodes[usize::from(i) - 1];
-        let output = node.output.as_ref().expect("finished");
-        let shares: Vec<[u8; 32]> = output.verification_shares.values().map(|s| s.to_bytes()).collect();
-        let authority = node.authority.insecure_clone();
-        let confirm = ix::confirm_ceremony(&authority.pubkey(), &self.cluster, epoch, i, output.cluster_key.to_bytes(), shares);
+    /// Node `j` confirms `verification_share` with `proof` in the latest ceremony (after folding what is not folded).
+    pub fn confirm_with(&mut self, j: u8, verification_share: [u8; 32], proof: [u8; 64]) -> Sent {
+        if self.ceremony().phase == accounts::CeremonyPhase::Confirming {
+            self.fold_all();
+        }
+        let epoch = self.ceremony().epoch;
+        let authority = self.nodes[usize::from(j) - 1].authority.insecure_clone();
+        let confirm = ix::confirm_ceremony(&authority.pubkey(), &self.cluster, epoch, verification_share, proof);
         self.send("confirm_ceremony", &authority, &[], &[confirm])
     }
 
-    /// Every node's round-1 package of `epoch`, as the chain holds it.
-    pub fn read_round1(&self, epoch: u64) -> BTreeMap<u16, Vec<u8>> {
-        (1..=self.nodes.len() as u8)
-            .map(|i| {
-                let dealing = self.dealing(epoch, i);
-                assert!(dealing.round1_complete, "node {i}'s round 1 is complete on chain");
-                (u16::from(i), dealing.round1)
-            })
-            .collect()
+    /// Node `j` finishes, keeps its share and confirms honestly.
+    pub fn confirm(&mut self, j: u8) -> Sent {
+        let epoch = self.ceremony().epoch;
+        let finished = self.finish(j).expect("finish");
+        let sent = self.confirm_with(j, finished.share.verification_share().to_bytes(), finished.proof);
+        if sent.is_ok() {
+            self.nodes[usize::from(j) - 1].shares.insert(epoch, finished.share);
+        }
+        sent
     }
 
-    /// The round-2 packages sealed to node `to` in `epoch`, by dealer, from chain.
-    pub fn read_round2_to(&self, epoch: u64, to: u8) -> BTreeMap<u16, Vec<u8>> {
-        (1..=self.nodes.len() as u8)
-            .filter(|&dealer| dealer != to)
-            .map(|dealer| {
-                let sealed = self.dealing(epoch, dealer).round2[usize::from(to) - 1].expect("posted");
-                (u16::from(dealer), sealed.to_vec())
-            })
-            .collect()
+    /// Anyone advances the latest ceremony past a deadline.
+    pub fn advance(&mut self) -> Sent {
+        let epoch = self.ceremony().epoch;
+        let admin = self.admin.insecure_clone();
+        self.send("advance_ceremony", &admin, &[], &[ix::advance_ceremony(&self.cluster, epoch)])
     }
 
-    /// Node `dealer`'s dealing account of `epoch`.
+    /// Runs the latest ceremony through the program: every dealer deals (in chunks), then
+    /// every receiver reads the qualified dealings back, finishes and confirms.
+    pub fn run_ceremony(&mut self) {
+        let ceremony = self.ceremony();
+        for i in medshare_client::accounts::indices(ceremony.dealers) {
+            self.deal(i).expect("deal");
+        }
+        for j in medshare_client::accounts::indices(self.ceremony().receivers) {
+            self.confirm(j).expect("confirm");
+        }
+        assert_eq!(self.epoch(), ceremony.epoch, "the ceremony activated");
+    }
+
+    /// Node `i`'s dealing account of `epoch`.
     pub fn dealing(&self, epoch: u64, dealer: u8) -> accounts::Dealing {
         let address = pda::dealing(&self.cluster, epoch, dealer);
         accounts::Dealing::decode(&self.account(&address).expect("dealing")).expect("a Dealing")
     }
 
-    /// Every node's X25519 key, from the cluster account.
-    pub fn transport_keys(&self) -> BTreeMap<u16, [u8; 32]> {
-        self.cluster_account().members.iter().map(|m| (u16::from(m.index), m.transport_key)).collect()
+    /// Node `i`'s share of the serving epoch.
+    pub fn key_share(&self, i: u8) -> &KeyShare {
+        let epoch = self.epoch();
+        self.nodes[usize::from(i) - 1].shares.get(&epoch).unwrap_or_else(|| panic!("node {i} holds a share of epoch {epoch}"))
     }
 
     /// A funded wallet that registered the encryption key its signature derives.
@@ -346,13 +420,15 @@ impl<C: Chain> World<C> {
         accounts::ShareRequest::decode(&self.account(request).expect("request")).expect("a ShareRequest")
     }
 
-    /// Node `i`'s honest partial for `request`, computed from the request as on chain.
+    /// Node `i`'s honest partial for `request` with its share of the serving epoch, in that
+    /// epoch's context (the program moves a request of an earlier epoch to it).
     pub fn partial(&mut self, i: u8, request: &Address) -> Partial {
         let on_chain = self.request(request);
-        let context = medshare_client::context::request_context(&self.cluster, request, on_chain.epoch);
+        let epoch = self.epoch();
+        let context = medshare_client::context::request_context(&self.cluster, request, epoch);
         let capsule = Capsule::from_bytes(&on_chain.capsule).expect("capsule");
         let recipient = encrypted_circuits::keys::PublicKey::from_bytes(&on_chain.recipient_key, "P_R").expect("P_R");
-        let share = &self.nodes[usize::from(i) - 1].output.as_ref().expect("ceremony done").share;
+        let share = self.key_share(i).clone();
         share.reencrypt(&mut self.rng, &context, &capsule, &recipient).expect("partial")
     }
 

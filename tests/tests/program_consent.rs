@@ -5,7 +5,7 @@
 
 use curve25519_dalek::{Scalar, constants::RISTRETTO_BASEPOINT_POINT as G, ristretto::CompressedRistretto};
 use medshare_client::{context, instructions as ix};
-use medshare_tests::world::{World, expect_error};
+use medshare_tests::world::{Kind, WINDOW_SLOTS, World, expect_error};
 use solana_signer::Signer;
 
 const DIAGNOSIS: &[u8] = br#"{"resourceType":"Condition","code":{"text":"confidential"}}"#;
@@ -62,7 +62,7 @@ fn an_honest_record_shares_and_every_party_checks_the_label() {
     let record = world.store(&patient, 4, 1, DIAGNOSIS);
     let stored = world.record(&record);
     assert_eq!(stored.cluster_key, world.cluster_account().public_key, "the record knows the key it is sealed to");
-    assert_eq!(stored.sealed_epoch, 0);
+    assert_eq!(stored.sealed_epoch, 1, "sealed under the key of the first ceremony");
     let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
     let on_chain = world.request(&request);
     assert_eq!(on_chain.capsule_proof, stored.capsule_proof, "the request snapshots the proof");
@@ -82,20 +82,37 @@ fn a_record_sealed_before_a_key_change_is_shared_only_after_rekeying() {
     let patient = world.user();
     let doctor = world.user();
     let record = world.store(&patient, 1, 1, DIAGNOSIS);
-    let admin = world.admin.insecure_clone();
-    let cluster = world.cluster;
-    world.ok("start_epoch", &admin, &[], &[ix::start_epoch(&admin.pubkey(), &cluster)]);
+    world.start(Kind::KeyGeneration, 2, WINDOW_SLOTS).expect("start_epoch");
     world.run_ceremony();
-    assert_eq!(world.epoch(), 1);
+    assert_eq!(world.epoch(), 2);
     assert_ne!(world.cluster_account().public_key, world.record(&record).cluster_key);
     expect_error(world.share(&patient, &record, &doctor.wallet.pubkey(), 0).map(|_| unreachable!()), "RecordSealedToOldKey");
-    // re-key: the same bytes as version 2, sealed to the epoch-1 key
+    // re-key: the same bytes as version 2, sealed to the epoch-2 key
     world.store(&patient, 1, 2, DIAGNOSIS);
     let rekeyed = world.record(&record);
-    assert_eq!((rekeyed.version, rekeyed.sealed_epoch, rekeyed.cluster_key), (2, 1, world.cluster_account().public_key));
+    assert_eq!((rekeyed.version, rekeyed.sealed_epoch, rekeyed.cluster_key), (2, 2, world.cluster_account().public_key));
     let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
     world.answer(2, &request).unwrap();
     world.answer(3, &request).unwrap();
+    assert_eq!(world.open_as_recipient(&doctor, &request, &patient, 1).unwrap(), DIAGNOSIS);
+}
+
+#[test]
+fn a_resharing_keeps_the_key_so_records_share_without_rekeying() {
+    let mut world = World::new(2, 3);
+    let patient = world.user();
+    let doctor = world.user();
+    let record = world.store(&patient, 1, 1, DIAGNOSIS);
+    let key = world.cluster_account().public_key;
+    world.start(Kind::Resharing, 3, WINDOW_SLOTS).expect("reshare");
+    world.run_ceremony();
+    let cluster = world.cluster_account();
+    assert_eq!((cluster.epoch, cluster.key_epoch, cluster.threshold, cluster.public_key), (2, 1, 3, key), "new shares of the same key");
+    assert_eq!(world.record(&record).sealed_epoch, 1);
+    let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).expect("the record is sealed to the serving key");
+    for i in [1, 2, 3] {
+        world.answer(i, &request).unwrap();
+    }
     assert_eq!(world.open_as_recipient(&doctor, &request, &patient, 1).unwrap(), DIAGNOSIS);
 }
 

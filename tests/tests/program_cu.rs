@@ -1,17 +1,104 @@
 //! Compute units of every instruction on the real `.so`: `cargo xtask cu` runs this with
 //! `MEDSHARE_CU_REPORT` set and the report is written there as `{"instruction": units}`.
-//! The test itself checks that every instruction of the IDL is measured.
+//! The test itself checks that every instruction of the IDL is measured. The ceremony's
+//! instructions are measured in a 3-of-5 key generation with a cheating dealer (its
+//! complaint upheld) and a wrong complaint (dismissed), and the largest ceremony
+//! (16 members, t' = 16) is run to see its instructions fit their compute budgets.
 
-use medshare_client::{instructions as ix, pda};
-use medshare_tests::{program_idl, world::World};
+use encrypted_circuits::ceremony::{self, DealingView, TransportSecret, encrypted_share_offset};
+use medshare_client::{PROGRAM_ID, accounts::CeremonyPhase, events::Event, instructions as ix};
+use medshare_tests::{
+    program_idl,
+    world::{Kind, WINDOW_SLOTS, World},
+};
+use rand::SeedableRng;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
+
+/// Receiver `j`'s complaint against `dealer` in the latest ceremony.
+fn complaint(world: &World, rng: &mut rand::rngs::StdRng, j: u8, dealer: u8) -> [u8; 96] {
+    let on_chain = world.ceremony();
+    let bytes = world.dealing(on_chain.epoch, dealer).bytes;
+    let view = DealingView::parse(&bytes, on_chain.threshold).expect("a complete dealing");
+    let context = world.ceremony_context(on_chain.epoch);
+    ceremony::complain(rng, &context, u16::from(dealer), u16::from(j), &world.nodes[usize::from(j) - 1].transport, &view).expect("complaint")
+}
+
+/// Receiver `j` complains against `dealer`; the transaction's CU and events.
+fn complain(world: &mut World, rng: &mut rand::rngs::StdRng, j: u8, dealer: u8) -> (u64, Vec<Event>) {
+    let complaint = complaint(world, rng, j, dealer);
+    let authority = world.nodes[usize::from(j) - 1].authority.insecure_clone();
+    let epoch = world.ceremony().epoch;
+    let cluster = world.cluster;
+    let sent = world.ok("complain", &authority, &[], &ix::complain_transaction(&authority.pubkey(), &cluster, epoch, dealer, complaint));
+    (sent.compute_units_consumed, sent.events)
+}
+
+/// Folds every qualified dealing of the latest ceremony; the CU of each fold.
+fn fold_all(world: &mut World) -> Vec<u64> {
+    let on_chain = world.ceremony();
+    let (admin, cluster) = (world.admin.insecure_clone(), world.cluster);
+    on_chain
+        .unfolded()
+        .into_iter()
+        .map(|dealer| world.ok("fold_dealing", &admin, &[], &ix::fold_dealing_transaction(&cluster, on_chain.epoch, dealer)).compute_units_consumed)
+        .collect()
+}
 
 #[test]
 fn every_instruction_is_measured() {
     let mut world = World::new(3, 5);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
     let mut units: BTreeMap<String, u64> = world.compute_units.clone();
     let admin = world.admin.insecure_clone();
+    let cluster = world.cluster;
+    units.insert("post_dealing (last chunk: checks a 3-of-5 dealing)".into(), units["post_dealing"]);
+    units.insert("confirm_ceremony (3-of-5, the confirmation that activates)".into(), units["confirm_ceremony"]);
+
+    // --- a 3-of-5 key generation, step by step: dealer 1 encrypts a bad sub-share to node 2
+    world.start(Kind::KeyGeneration, 3, WINDOW_SLOTS).expect("start_epoch");
+    units.insert("start_epoch".into(), world.compute_units["start_epoch"]);
+    let mut cheat = world.dealing_bytes(1);
+    cheat[encrypted_share_offset(3, 2)] ^= 1;
+    let dealt = world.post_dealing(1, &cheat).expect("a bad sub-share passes the public checks");
+    assert!(dealt.events.iter().any(|e| matches!(e, Event::DealingPosted(p) if p.dealer == 1)), "{:?}", dealt.events);
+    units.insert("post_dealing".into(), dealt.compute_units_consumed);
+    units.insert("post_dealing (last chunk: checks a 3-of-5 dealing)".into(), dealt.compute_units_consumed);
+    for i in 2..=5 {
+        let sent = world.deal(i).expect("deal");
+        if i == 5 {
+            assert_eq!(world.ceremony().phase, CeremonyPhase::Confirming);
+            units.insert("post_dealing (last dealing: checks it and closes dealing)".into(), sent.compute_units_consumed);
+        }
+    }
+    let (upheld, events) = complain(&mut world, &mut rng, 2, 1);
+    assert!(events.iter().any(|e| matches!(e, Event::ComplaintUpheld(c) if c.dealer == 1 && c.receiver == 2)), "{events:?}");
+    units.insert("complain".into(), upheld);
+    units.insert("complain (upheld: dealer disqualified)".into(), upheld);
+    let (dismissed, events) = complain(&mut world, &mut rng, 3, 2);
+    assert!(events.iter().any(|e| matches!(e, Event::ComplaintDismissed(c) if c.dealer == 2 && c.receiver == 3)), "{events:?}");
+    units.insert("complain (dismissed: complainer at fault)".into(), dismissed);
+    let folds = fold_all(&mut world);
+    assert_eq!(folds.len(), 4, "Q = {{2, 3, 4, 5}}");
+    units.insert("fold_dealing".into(), *folds.iter().max().unwrap());
+    units.insert("fold_dealing (t' = 3)".into(), *folds.iter().max().unwrap());
+    for j in 1..=5 {
+        let sent = world.confirm(j).expect("confirm");
+        match j {
+            1 => {
+                units.insert("confirm_ceremony".into(), sent.compute_units_consumed);
+                units.insert("confirm_ceremony (3-of-5)".into(), sent.compute_units_consumed);
+            }
+            5 => {
+                assert!(sent.events.iter().any(|e| matches!(e, Event::ClusterActivated(_))), "{:?}", sent.events);
+                units.insert("confirm_ceremony (3-of-5, the confirmation that activates)".into(), sent.compute_units_consumed);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(world.epoch(), 2);
+
+    // --- records and shares, under the new key
     let patient = world.user();
     let doctor = world.user();
     units.insert("register_user_key".into(), world.compute_units["register_user_key"]);
@@ -20,11 +107,11 @@ fn every_instruction_is_measured() {
     let args = world.sealed_args(&patient, 1, 1, &vec![0x61; 1024 - 28]);
     assert_eq!(args.chunk.len(), 1024);
     let wallet = patient.wallet.insecure_clone();
-    let (store, record) = ix::store_patient_data(&wallet.pubkey(), &world.cluster, 1, &args);
+    let (store, record) = ix::store_patient_data(&wallet.pubkey(), &cluster, 1, &args);
     units.insert("store_patient_data".into(), world.ok("store_patient_data", &wallet, &[], &[store]).compute_units_consumed);
     // append_patient_data: a 600-byte chunk of a second record
     let args2 = world.sealed_args(&patient, 2, 1, &vec![0x62; 1500]);
-    let (store2, record2) = ix::store_patient_data(&wallet.pubkey(), &world.cluster, 2, &ix::StoreArgs { chunk: args2.chunk[..600].to_vec(), ..args2.clone() });
+    let (store2, record2) = ix::store_patient_data(&wallet.pubkey(), &cluster, 2, &ix::StoreArgs { chunk: args2.chunk[..600].to_vec(), ..args2.clone() });
     world.ok("store_patient_data", &wallet, &[], &[store2]);
     let append = ix::append_patient_data(&wallet.pubkey(), &record2, 1, 600, &args2.chunk[600..1200]);
     units.insert("append_patient_data".into(), world.ok("append_patient_data", &wallet, &[], &[append]).compute_units_consumed);
@@ -46,12 +133,39 @@ fn every_instruction_is_measured() {
         world.ok("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &pending)]).compute_units_consumed,
     );
     units.insert("close_record".into(), world.ok("close_record", &wallet, &[], &[ix::close_record(&wallet.pubkey(), &record2)]).compute_units_consumed);
+
+    // --- housekeeping: epoch 1 is over, so its dealings close
     let node1 = world.nodes[0].authority.insecure_clone();
-    let cluster = world.cluster;
-    units.insert("close_dealing".into(), world.ok("close_dealing", &node1, &[], &[ix::close_dealing(&node1.pubkey(), &cluster, 0, 1)]).compute_units_consumed);
-    assert!(world.account(&pda::dealing(&cluster, 0, 1)).is_none());
+    units.insert("close_dealing".into(), world.ok("close_dealing", &node1, &[], &[ix::close_dealing(&node1.pubkey(), &cluster, 1, 1)]).compute_units_consumed);
+    assert!(world.account(&medshare_client::pda::dealing(&cluster, 1, 1)).is_none());
+
+    // --- membership
+    let fresh = TransportSecret::random(&mut rng);
+    let proof = fresh.prove_possession(&mut rng, &PROGRAM_ID.to_bytes(), &cluster.to_bytes(), &node1.pubkey().to_bytes());
+    let rotate = ix::rotate_transport_key(&node1.pubkey(), &cluster, fresh.public_key(), proof);
+    units.insert("rotate_transport_key".into(), world.ok("rotate_transport_key", &node1, &[], &[rotate]).compute_units_consumed);
+    world.nodes[0].transport = fresh;
     units.insert("suspend_node".into(), world.ok("suspend_node", &admin, &[], &[ix::suspend_node(&admin.pubkey(), &cluster, 5)]).compute_units_consumed);
-    units.insert("start_epoch".into(), world.ok("start_epoch", &admin, &[], &[ix::start_epoch(&admin.pubkey(), &cluster)]).compute_units_consumed);
+    units.insert("remove_node".into(), world.ok("remove_node", &admin, &[], &[ix::remove_node(&admin.pubkey(), &cluster, 5)]).compute_units_consumed);
+
+    // --- a resharing to nodes 1..4 moved on by advance_ceremony at both deadlines
+    world.start(Kind::Resharing, 3, WINDOW_SLOTS).expect("reshare");
+    units.insert("reshare".into(), world.compute_units["reshare"]);
+    for i in 1..=3 {
+        world.deal(i).expect("deal");
+    }
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let closed = world.advance().expect("dealing closes without dealer 4");
+    assert_eq!(world.ceremony().phase, CeremonyPhase::Confirming);
+    units.insert("advance_ceremony".into(), closed.compute_units_consumed);
+    units.insert("advance_ceremony (closes dealing)".into(), closed.compute_units_consumed);
+    for j in 1..=3 {
+        world.confirm(j).expect("confirm");
+    }
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let activated = world.advance().expect("activates with 3 of 4 receivers");
+    assert_eq!(world.epoch(), 3);
+    units.insert("advance_ceremony (activates without a late receiver)".into(), activated.compute_units_consumed);
 
     let idl = program_idl();
     for instruction in idl["instructions"].as_array().unwrap() {
@@ -63,4 +177,35 @@ fn every_instruction_is_measured() {
     if let Some(path) = std::env::var_os("MEDSHARE_CU_REPORT") {
         std::fs::write(path, json + "\n").expect("write the CU report");
     }
+}
+
+/// The largest ceremony: 16 members, t' = 16 (dealings of 1,120 bytes in two chunks, folds
+/// of 16 commitments). Every step runs under the compute-unit limit its client builder sets.
+#[test]
+fn the_largest_ceremony_fits_its_compute_budgets() {
+    let mut world = World::registered(16, 16);
+    world.start(Kind::KeyGeneration, 16, WINDOW_SLOTS).expect("start_epoch");
+    let mut dealing = Vec::new();
+    for i in 1..=16 {
+        let bytes = world.dealing_bytes(i);
+        let authority = world.nodes[usize::from(i) - 1].authority.insecure_clone();
+        let cluster = world.cluster;
+        for instructions in ix::post_dealing_transactions(&authority.pubkey(), &cluster, 1, i, &bytes) {
+            dealing.push(world.ok("post_dealing", &authority, &[], &instructions).compute_units_consumed);
+        }
+    }
+    let folds = fold_all(&mut world);
+    assert_eq!(folds.len(), 16);
+    let mut confirms = Vec::new();
+    for j in 1..=16 {
+        confirms.push(world.confirm(j).expect("confirm").compute_units_consumed);
+    }
+    assert_eq!(world.epoch(), 1);
+    let (last_chunks, first_chunks): (Vec<_>, Vec<_>) = dealing.chunks(2).map(|pair| (pair[1], pair[0])).unzip();
+    let max = |v: &[u64]| *v.iter().max().unwrap();
+    println!("16 members, t' = 16:");
+    println!("  post_dealing, first chunk: {} CU", max(&first_chunks));
+    println!("  post_dealing, last chunk (checks the dealing): {} CU (limit {})", max(&last_chunks), ix::DEALING_CU_LIMIT);
+    println!("  fold_dealing: {} CU (limit {})", max(&folds), ix::FOLD_CU_LIMIT);
+    println!("  confirm_ceremony: {} CU; the one that activates: {} CU", max(&confirms[..15]), confirms[15]);
 }

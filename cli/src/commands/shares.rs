@@ -35,13 +35,21 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
     let record = session.record(&record_address).await?;
     session::require_signer(&wallet, &record.owner, "record owner")?;
     let cluster = session.cluster(&record.cluster).await?;
+    if !cluster.is_active() {
+        bail!(
+            "cluster {} serves no key now: a key generation (ceremony {}) is running or none finished yet; see `medshare cluster status {}`",
+            record.cluster,
+            cluster.ceremony_epoch,
+            record.cluster
+        );
+    }
     if record.cluster_key != cluster.public_key {
         bail!(
-            "record {record_address} v{} is sealed to the cluster's epoch-{} key, and the cluster has a new key (epoch {}): \
+            "record {record_address} v{} is sealed to the cluster's epoch-{} key, and the cluster has a new key (made in epoch {}): \
              re-key it first with `medshare rekey {record_address}`",
             record.version,
             record.sealed_epoch,
-            cluster.epoch
+            cluster.key_epoch
         );
     }
     let expires_at = match (args.expires_in, args.expires_at) {

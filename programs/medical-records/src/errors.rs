@@ -101,8 +101,8 @@ pub enum MedShareError {
     DealerDisqualified,
     #[msg("the complaint's proof does not verify")]
     InvalidComplaintProof,
-    #[msg("the dealing accounts must be exactly the qualified dealers', in ascending order")]
-    WrongDealings,
+    #[msg("every qualified dealing must be folded into the ceremony first (fold_dealing)")]
+    DealingsNotFolded,
     #[msg("too few members for this threshold, or too few serving holders to reshare")]
     NotEnoughMembers,
     #[msg("the ceremony window must be at least one slot")]

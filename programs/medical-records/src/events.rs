@@ -178,8 +178,10 @@ pub struct RecordStored {
     pub digest: [u8; 32],
 }
 
-/// The owner asked the cluster to share a record version with a recipient: everything a
-/// node needs to answer.
+/// The owner asked the cluster to share a record version with a recipient. The capsule and
+/// its proof are in the request account (nodes read accounts, not logs); the event stays
+/// under the 264 bytes Anchor preallocates for it, so that emitting it never grows a vector
+/// on chain (docs/protocol.md §7.3).
 #[event]
 pub struct ShareRequested {
     pub request: Address,
@@ -192,7 +194,6 @@ pub struct ShareRequested {
     pub record_version: u32,
     pub circuit_version: u16,
     pub threshold: u8,
-    pub capsule: [u8; 64],
     pub expires_at: i64,
 }
 

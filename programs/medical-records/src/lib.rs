@@ -66,14 +66,14 @@ pub mod medical_records {
         instructions::suspend_node::remove(ctx, index)
     }
 
-    /// The admin starts a key generation: a new `PK` for the active members, threshold `t'`.
-    pub fn start_epoch(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
-        instructions::start_epoch::handler(ctx, state::CeremonyKind::KeyGeneration, epoch, threshold, window_slots)
+    /// The admin starts a key generation: a new `PK` for `members` (active), threshold `t'`.
+    pub fn start_epoch(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Result<()> {
+        instructions::start_epoch::handler(ctx, state::CeremonyKind::KeyGeneration, epoch, threshold, window_slots, members)
     }
 
-    /// The admin starts a resharing: the same `PK` for the active members, threshold `t'`.
-    pub fn reshare(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
-        instructions::start_epoch::handler(ctx, state::CeremonyKind::Resharing, epoch, threshold, window_slots)
+    /// The admin starts a resharing: the same `PK` for `members` (active), threshold `t'`.
+    pub fn reshare(ctx: &mut Context<StartCeremony>, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Result<()> {
+        instructions::start_epoch::handler(ctx, state::CeremonyKind::Resharing, epoch, threshold, window_slots, members)
     }
 
     /// A dealer writes a chunk of its dealing; the last one has it checked.
@@ -84,6 +84,11 @@ pub mod medical_records {
     /// A receiver proves a dealer's sub-share to it bad (or is found at fault).
     pub fn complain(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Result<()> {
         instructions::complain::handler(ctx, epoch, dealer, complaint)
+    }
+
+    /// Anyone folds a qualified dealing's commitments into the ceremony's aggregate.
+    pub fn fold_dealing(ctx: &mut Context<FoldDealing>, epoch: u64, dealer: u8) -> Result<()> {
+        instructions::fold_dealing::handler(ctx, epoch, dealer)
     }
 
     /// A receiver proves possession of the share the qualified dealings fix.

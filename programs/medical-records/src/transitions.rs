@@ -18,6 +18,20 @@ pub fn context(cluster: &Address, epoch: u64) -> encrypted_circuits::ceremony::C
     encrypted_circuits::ceremony::CeremonyContext { program_id: crate::ID.to_bytes(), cluster: cluster.to_bytes(), epoch }
 }
 
+/// `Q` as ascending member indices.
+pub fn qualified_indices(ceremony: &Ceremony) -> alloc::vec::Vec<u16> {
+    // a loop into a preallocated vector: no growth (see encrypted_circuits::ceremony on the
+    // SBF target's 128-bit libcalls, which a growing vector's size arithmetic can reach)
+    let qualified = ceremony.qualified.get();
+    let mut indices = alloc::vec::Vec::with_capacity(crate::state::MAX_NODES);
+    for i in 1..=crate::state::MAX_NODES as u16 {
+        if qualified & (1 << (i - 1)) != 0 {
+            indices.push(i);
+        }
+    }
+    indices
+}
+
 /// Whether every dealer is dealt or disqualified.
 pub fn every_dealer_is_in(ceremony: &Ceremony) -> bool {
     ceremony.dealers.get() & !(ceremony.dealt.get() | ceremony.disqualified.get()) == 0
@@ -35,14 +49,15 @@ pub fn close_dealing(cluster_address: &Address, ceremony: &mut Ceremony) {
     }
 }
 
-/// Dealer `dealer` is out: its dealing stops counting, and once `Q` is fixed every
-/// confirmation is void (the shares it fixed change). The caller has already taken the
-/// dealer's `C_0` out of `key_sum`.
+/// Dealer `dealer` is out: its dealing stops counting, and once `Q` is fixed every fold and
+/// every confirmation is void (the weights and the shares change with `Q`).
 pub fn disqualify(cluster_address: &Address, ceremony: &mut Ceremony, dealer: u8) {
     let bit = 1u16 << (dealer - 1);
     ceremony.disqualified = (ceremony.disqualified.get() | bit).into();
     if ceremony.phase() == CeremonyPhase::Confirming {
         ceremony.qualified = (ceremony.qualified.get() & !bit).into();
+        ceremony.folded = 0u16.into();
+        ceremony.aggregate = [[0; 32]; crate::state::MAX_NODES];
         ceremony.confirmed = 0u16.into();
         ceremony.verification_shares = [[0; 32]; crate::state::MAX_NODES];
         if count(ceremony.qualified.get()) < ceremony.fewest_qualified() {
@@ -52,7 +67,7 @@ pub fn disqualify(cluster_address: &Address, ceremony: &mut Ceremony, dealer: u8
 }
 
 /// The ceremony's shares serve from now on: the confirmed receivers hold them, every other
-/// member's share is cleared; key generation sets `PK`.
+/// member's share is cleared; key generation sets `PK = Σ_{i∈Q} C_{i,0}`, the folded `A_0`.
 pub fn activate(cluster_address: &Address, cluster: &mut Cluster, ceremony: &mut Ceremony) {
     let holders = ceremony.confirmed.get();
     let late = ceremony.required() & !holders;
@@ -66,7 +81,7 @@ pub fn activate(cluster_address: &Address, cluster: &mut Cluster, ceremony: &mut
     cluster.threshold = ceremony.threshold;
     cluster.size = size;
     if ceremony.kind() == CeremonyKind::KeyGeneration {
-        cluster.public_key = ceremony.key_sum;
+        cluster.public_key = ceremony.aggregate[0];
         cluster.key_epoch = ceremony.epoch;
     }
     cluster.status = ClusterStatus::Active as u8;

@@ -11,7 +11,7 @@ use encrypted_circuits::ceremony::{judge_complaint, ComplaintVerdict, DealingVie
 use crate::{
     errors::MedShareError,
     events::{ComplaintDismissed, ComplaintUpheld},
-    state::{Ceremony, CeremonyKind, CeremonyPhase, Cluster, Dealing},
+    state::{Ceremony, CeremonyPhase, Cluster, Dealing},
     transitions,
 };
 
@@ -55,7 +55,6 @@ pub fn handler(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [
     let transport_key = ceremony.transport_keys[usize::from(receiver - 1)];
     let verdict = judge_complaint(&context, u16::from(dealer), u16::from(receiver), &transport_key, &view, &complaint)
         .map_err(|_| MedShareError::InvalidComplaintProof)?;
-    let constant_term = *view.commitment(0);
 
     let ceremony = &mut ctx.accounts.ceremony;
     let culprit = match verdict {
@@ -67,12 +66,11 @@ pub fn handler(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [
     member.faults = faults.into();
     match verdict {
         ComplaintVerdict::Upheld => {
-            if ceremony.kind() == CeremonyKind::KeyGeneration {
-                ceremony.key_sum =
-                    encrypted_circuits::ceremony::subtract_points(&ceremony.key_sum, &constant_term).map_err(|_| MedShareError::InvalidPublicKey)?;
-            }
             emit!(ComplaintUpheld { cluster: cluster_address, epoch, dealer, receiver, faults });
             transitions::disqualify(&cluster_address, ceremony, dealer);
+            if ceremony.phase() == CeremonyPhase::Dealing && transitions::every_dealer_is_in(ceremony) {
+                transitions::close_dealing(&cluster_address, ceremony);
+            }
         }
         ComplaintVerdict::Dismissed => emit!(ComplaintDismissed { cluster: cluster_address, epoch, dealer, receiver, faults }),
     }

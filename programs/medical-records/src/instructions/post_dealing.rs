@@ -85,13 +85,9 @@ pub fn handler(ctx: &mut Context<PostDealing>, epoch: u64, dealer: u8, offset: u
     let view = DealingView::parse(&dealing.data[..total], ceremony.threshold).map_err(|_| MedShareError::ChunkOutOfOrder)?;
     let context = transitions::context(&cluster_address, epoch);
     let verdict = verify_dealing(&context, u16::from(dealer), &view, ceremony.receivers.get(), reshared_share.as_ref());
-    let constant_term = *view.commitment(0);
     let ceremony = &mut ctx.accounts.ceremony;
     match verdict {
         Ok(()) => {
-            if !resharing {
-                ceremony.key_sum = encrypted_circuits::ceremony::add_points(&ceremony.key_sum, &constant_term).map_err(|_| MedShareError::InvalidPublicKey)?;
-            }
             ceremony.dealt = (ceremony.dealt.get() | bit).into();
             emit!(DealingPosted { cluster: cluster_address, epoch, dealer });
         }

@@ -107,7 +107,6 @@ pub fn handler(ctx: &mut Context<SharePatientData>, expires_at: i64) -> Result<(
         record_version,
         circuit_version,
         threshold,
-        capsule,
         expires_at,
     });
     Ok(())

@@ -1,7 +1,9 @@
-//! `start_epoch` and `reshare`: the admin starts a ceremony (docs/protocol.md §3.5).
-//! `start_epoch` makes a new cluster key (key generation: every record must be re-keyed
-//! afterwards); `reshare` gives the same key to the active members with a new threshold.
-//! Either supersedes a ceremony still running.
+//! `start_epoch` and `reshare`: the admin starts a ceremony (docs/protocol.md §3.5) for a
+//! chosen set of active members. `start_epoch` makes a new cluster key (key generation:
+//! every record must be re-keyed afterwards); `reshare` gives the same key to the chosen
+//! members with a new threshold, dealt by every active member holding a share of the serving
+//! epoch (so a hospital leaves by being left out of `members`, then removed). Either
+//! supersedes a ceremony still running.
 
 use anchor_lang::{address_eq, prelude::*};
 
@@ -35,9 +37,10 @@ pub struct StartCeremony {
     pub system_program: Program<System>,
 }
 
-/// Snapshots dealers, receivers and their transport keys, and sets the deadlines.
+/// Snapshots dealers, receivers (`members`, bit `i-1` for member `i`) and their transport
+/// keys, and sets the deadlines.
 #[inline(never)]
-pub fn handler(ctx: &mut Context<StartCeremony>, kind: CeremonyKind, epoch: u64, threshold: u8, window_slots: u32) -> Result<()> {
+pub fn handler(ctx: &mut Context<StartCeremony>, kind: CeremonyKind, epoch: u64, threshold: u8, window_slots: u32, members: u16) -> Result<()> {
     let admin = *ctx.accounts.admin.address();
     let cluster_address = *ctx.accounts.cluster.address();
     let bump = ctx.bumps.ceremony;
@@ -46,7 +49,8 @@ pub fn handler(ctx: &mut Context<StartCeremony>, kind: CeremonyKind, epoch: u64,
     require!(address_eq(&cluster.admin, &admin), MedShareError::NotClusterAdmin);
     require!(epoch == cluster.ceremony_epoch.get() + 1, MedShareError::WrongEpoch);
     require!(window_slots >= 1, MedShareError::InvalidWindow);
-    let receivers = cluster.members_with(MemberStatus::Active);
+    let receivers = members;
+    require!(receivers & !cluster.members_with(MemberStatus::Active) == 0, MedShareError::WrongMemberStatus);
     require!(threshold >= 2, MedShareError::InvalidThreshold);
     require!(u32::from(threshold) <= count(receivers), MedShareError::NotEnoughMembers);
     let dealers = match kind {

@@ -64,8 +64,12 @@ pub struct Ceremony {
     pub qualified: PodU16,
     /// Bit `j-1`: receiver `j`'s confirmation is verified against the current `Q`.
     pub confirmed: PodU16,
-    /// `Σ C_{i,0}` over dealt, not disqualified dealers (key generation's `PK`).
-    pub key_sum: [u8; 32],
+    /// Bit `i-1`: dealer `i`'s commitments are folded into `aggregate` (`fold_dealing`).
+    pub folded: PodU16,
+    /// `aggregate[k] = Σ_{i folded} w_i·C_{i,k}` for `k < t'` (the rest stay the identity):
+    /// once every dealing of `Q` is folded, confirmations are checked against it, and for a
+    /// key generation `aggregate[0]` is `PK`.
+    pub aggregate: [[u8; 32]; MAX_NODES],
     /// `transport_keys[j-1]`: receiver `j`'s `T_j` when the ceremony started.
     pub transport_keys: [[u8; 32]; MAX_NODES],
     /// `verification_shares[j-1]`: receiver `j`'s confirmed `S'_j`.

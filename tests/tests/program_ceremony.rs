@@ -1,0 +1,390 @@
+//! The cluster key's life on the real `.so` in LiteSVM (docs/protocol.md §3.5): ceremonies
+//! that finish without the member that never deals, deals garbage, confirms garbage first or
+//! sends one receiver a bad sub-share, each culprit named on chain; an honest dealer falsely
+//! accused cleared by the program's own check; a suspended member left out of the next
+//! ceremony; and resharing 3-of-5 → 4-of-6 → 2-of-3 under the same `PK`, with a record
+//! stored before shared and opened after each step and old shares useless.
+
+use encrypted_circuits::{
+    ceremony::{self, DealingView},
+    keys::KeyShare,
+    reencrypt::Partial,
+    threshold::lagrange_at_zero,
+};
+use medshare_client::{
+    accounts::{MemberStatus, indices, mask_of},
+    events::Event,
+    instructions as ix,
+};
+use medshare_tests::world::{Kind, User, WINDOW_SLOTS, World, expect_error};
+use solana_signer::Signer;
+
+const FHIR: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final"}}]}"#;
+
+/// The events emitted since `from` (an index into `world.events`).
+fn since(world: &World, from: usize) -> Vec<Event> {
+    world.events[from..].to_vec()
+}
+
+/// Member `i`'s on-chain fault counter.
+fn faults(world: &World, i: u8) -> u32 {
+    world.cluster_account().member_at(i).expect("member").faults
+}
+
+/// `PK` as the qualified dealings on chain fix it: `Σ C_{i,0}`.
+fn group_key_from_chain(world: &World) -> [u8; 32] {
+    let ceremony = world.ceremony();
+    let dealings = world.qualified_dealings();
+    let views: Vec<(u16, DealingView)> = dealings.iter().map(|(i, bytes)| (*i, DealingView::parse(bytes, ceremony.threshold).unwrap())).collect();
+    ceremony::group_key(&views).unwrap().to_bytes()
+}
+
+/// A patient stores a FHIR record, shares it with a fresh doctor, `answering` nodes post
+/// their partials, and the doctor opens it: the bytes must come back.
+fn share_and_open(world: &mut World, patient: &User, record_id: u64, answering: &[u8]) {
+    let doctor = world.user();
+    let record = medshare_client::pda::record(&patient.wallet.pubkey(), record_id);
+    let request = world.share(patient, &record, &doctor.wallet.pubkey(), 0).expect("share");
+    for &i in answering {
+        world.answer(i, &request).unwrap_or_else(|e| panic!("node {i} answers: {:?}\n{}", e.err, e.logs.join("\n")));
+    }
+    assert_eq!(world.request(&request).status, 1, "completed with {answering:?}");
+    assert_eq!(world.open_as_recipient(&doctor, &request, patient, record_id).expect("opens"), FHIR);
+}
+
+/// A 3-of-5 cluster with its first key generation started (epoch 1), nobody dealt yet.
+fn ceremony_of_five() -> World {
+    let mut world = World::registered(3, 5);
+    world.start(Kind::KeyGeneration, 3, WINDOW_SLOTS).expect("start_epoch");
+    world
+}
+
+/// Registers the share circuit once the cluster is active.
+fn register_circuit(world: &mut World) {
+    let admin = world.admin.insecure_clone();
+    world.ok("init_share_patient_data_comp_def", &admin, &[], &[ix::init_share_patient_data_comp_def(&admin.pubkey(), &world.cluster)]);
+}
+
+#[test]
+fn a_member_that_never_deals_is_named_and_the_key_is_made_without_it() {
+    let mut world = ceremony_of_five();
+    for i in 1..=4 {
+        world.deal(i).expect("deal");
+    }
+    // nobody confirms before dealing has closed
+    expect_error(world.confirm_with(1, [1; 32], [0; 64]), "WrongCeremonyPhase");
+    expect_error(world.advance(), "NothingToAdvance");
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let from = world.events.len();
+    world.advance().expect("advance past the deal deadline");
+    let closed = since(&world, from)
+        .into_iter()
+        .find_map(|e| match e {
+            Event::DealingClosed(closed) => Some(closed),
+            _ => None,
+        })
+        .expect("DealingClosed");
+    assert_eq!((closed.qualified, closed.absent), (0b01111, 0b10000), "node 5 is named absent");
+    expect_error(world.deal(5), "WrongCeremonyPhase");
+
+    // the four qualified members are all it takes
+    for j in 1..=4 {
+        world.confirm(j).expect("confirm");
+    }
+    let cluster = world.cluster_account();
+    assert_eq!((cluster.epoch, cluster.key_epoch, cluster.threshold, cluster.size), (1, 1, 3, 4));
+    assert_eq!(cluster.public_key, group_key_from_chain(&world), "PK = Σ C_0 of the qualified dealers");
+    assert!(!cluster.member_at(5).unwrap().holds_share());
+    let activated = world.events.iter().rev().find_map(|e| if let Event::ClusterActivated(a) = e { Some(a.clone()) } else { None }).unwrap();
+    assert_eq!((activated.holders, activated.late), (0b01111, 0));
+
+    register_circuit(&mut world);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[1, 2, 4]);
+    // node 5 was a receiver: it still received sub-shares from the qualified dealers and may
+    // confirm late, after which it serves
+    let doctor = world.user();
+    let record = medshare_client::pda::record(&patient.wallet.pubkey(), 1);
+    let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
+    let node5 = world.nodes[4].authority.insecure_clone();
+    let partial = Partial { index: 5, a: [1; 32], e: [1; 32], proof: encrypted_circuits::reencrypt::ReencryptionProof::from_array(&[0; 96]) };
+    let callback = ix::share_patient_data_callback(&node5.pubkey(), &world.cluster, &request, partial.a, partial.e, partial.proof.to_bytes());
+    expect_error(world.send("x", &node5, &[], &[callback]), "NotAHolder");
+    world.confirm(5).expect("late confirmation");
+    assert_eq!(world.cluster_account().size, 5);
+    for i in [5, 3, 1] {
+        world.answer(i, &request).expect("answer");
+    }
+    assert_eq!(world.open_as_recipient(&doctor, &request, &patient, 1).unwrap(), FHIR);
+}
+
+#[test]
+fn a_dealing_that_fails_the_programs_checks_disqualifies_its_dealer() {
+    let mut world = ceremony_of_five();
+    let mut garbage = world.dealing_bytes(2);
+    garbage[70] ^= 1; // the proof of knowledge's response z
+    let from = world.events.len();
+    world.post_dealing(2, &garbage).expect("a rejected dealing is recorded, not refused");
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::DealingRejected(r) if r.dealer == 2 && r.faults == 1)), "DealingRejected names node 2");
+    assert_eq!(faults(&world, 2), 1);
+    expect_error(world.deal(2), "ChunkOutOfOrder");
+    for i in [1, 3, 4, 5] {
+        world.deal(i).expect("deal");
+    }
+    // every dealer is in (dealt or disqualified): dealing closed without waiting
+    let ceremony = world.ceremony();
+    assert_eq!((ceremony.qualified, ceremony.disqualified), (0b11101, 0b00010));
+    for j in [1, 3, 4, 5] {
+        world.confirm(j).expect("confirm");
+    }
+    assert_eq!(world.cluster_account().status, 2, "active without node 2's dealing");
+    assert_eq!(world.cluster_account().public_key, group_key_from_chain(&world));
+    register_circuit(&mut world);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[1, 3, 5]);
+}
+
+#[test]
+fn a_garbage_confirmation_sent_first_blocks_nobody() {
+    let mut world = ceremony_of_five();
+    for i in 1..=5 {
+        world.deal(i).expect("deal");
+    }
+    // node 1 confirms first, with node 2's share and proof: the program checks node 1's own
+    // claim against the commitments and keeps nothing of it
+    let stolen = world.finish(2).unwrap();
+    let from = world.events.len();
+    world.confirm_with(1, stolen.share.verification_share().to_bytes(), stolen.proof).expect("a rejected confirmation is recorded");
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::ConfirmationRejected(r) if r.index == 1 && r.faults == 1)));
+    assert_eq!(world.ceremony().confirmed, 0);
+    for j in 2..=5 {
+        world.confirm(j).expect("honest confirmations are each checked on their own");
+    }
+    assert_eq!(world.cluster_account().status, 1, "activation waits for every qualified member until the deadline");
+    world.pass_slots(2 * u64::from(WINDOW_SLOTS) + 1);
+    world.advance().expect("advance past the confirm deadline");
+    let activated = world.events.iter().rev().find_map(|e| if let Event::ClusterActivated(a) = e { Some(a.clone()) } else { None }).unwrap();
+    assert_eq!((activated.holders, activated.late), (0b11110, 0b00001), "node 1 named late");
+    register_circuit(&mut world);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[2, 3, 4]);
+}
+
+#[test]
+fn a_bad_sub_share_is_proven_by_its_receiver_and_the_dealer_is_excluded() {
+    let mut world = ceremony_of_five();
+    let t = world.ceremony().threshold;
+    let mut bad = world.dealing_bytes(2);
+    let offset = ceremony::encrypted_share_offset(t, 3);
+    bad[offset] ^= 0x55; // node 3's sub-share from node 2 is garbage; nothing public shows it
+    world.post_dealing(2, &bad).expect("the dealing passes the public checks");
+    for i in [1, 3, 4, 5] {
+        world.deal(i).expect("deal");
+    }
+    assert_eq!(world.ceremony().qualified, 0b11111);
+    world.confirm(1).expect("node 1 confirms before the complaint");
+
+    // node 3 cannot finish, and says who cheated
+    let error = world.finish(3).unwrap_err();
+    assert_eq!(error, encrypted_circuits::Error::BadDealing { dealer: 2 });
+    let context = world.ceremony_context(1);
+    let dealing = world.dealing(1, 2).bytes;
+    let complaint = ceremony::complain(&mut rand::thread_rng(), &context, 2, 3, &world.nodes[2].transport, &DealingView::parse(&dealing, t).unwrap()).unwrap();
+    let node3 = world.nodes[2].authority.insecure_clone();
+    let from = world.events.len();
+    world.ok("complain", &node3, &[], &ix::complain_transaction(&node3.pubkey(), &world.cluster, 1, 2, complaint));
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::ComplaintUpheld(c) if c.dealer == 2 && c.receiver == 3 && c.faults == 1)));
+    let ceremony = world.ceremony();
+    assert_eq!((ceremony.qualified, ceremony.confirmed), (0b11101, 0), "node 2 out; node 1's confirmation is void (its share changed)");
+    expect_error(world.send("x", &node3, &[], &ix::complain_transaction(&node3.pubkey(), &world.cluster, 1, 2, complaint)), "DealerDisqualified");
+
+    for j in [1, 3, 4, 5] {
+        world.confirm(j).expect("confirm against the new Q");
+    }
+    assert_eq!(world.cluster_account().status, 2);
+    assert_eq!(world.cluster_account().public_key, group_key_from_chain(&world), "PK without node 2's C_0");
+    register_circuit(&mut world);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[3, 4, 5]);
+}
+
+#[test]
+fn an_honest_dealer_falsely_accused_is_cleared_and_a_forged_complaint_refused() {
+    let mut world = ceremony_of_five();
+    for i in 1..=5 {
+        world.deal(i).expect("deal");
+    }
+    let t = world.ceremony().threshold;
+    let context = world.ceremony_context(1);
+    let dealing = world.dealing(1, 1).bytes;
+    let view = DealingView::parse(&dealing, t).unwrap();
+    // node 4 accuses node 1 with a genuine revealed key: the program decrypts the sub-share,
+    // finds it good, and the accuser is at fault
+    let accusation = ceremony::complain(&mut rand::thread_rng(), &context, 1, 4, &world.nodes[3].transport, &view).unwrap();
+    let node4 = world.nodes[3].authority.insecure_clone();
+    let from = world.events.len();
+    world.ok("complain", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, accusation));
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::ComplaintDismissed(c) if c.dealer == 1 && c.receiver == 4 && c.faults == 1)));
+    assert_eq!((faults(&world, 1), faults(&world, 4)), (0, 1));
+    assert_eq!(world.ceremony().qualified, 0b11111, "node 1 stays qualified");
+
+    // a complaint made with someone else's transport key, or with a changed revealed key, is refused outright
+    let forged = ceremony::complain(&mut rand::thread_rng(), &context, 1, 4, &world.nodes[4].transport, &view).unwrap();
+    expect_error(world.send("x", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, forged)), "InvalidComplaintProof");
+    let mut tampered = accusation;
+    tampered[0] ^= 1;
+    expect_error(world.send("x", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, tampered)), "InvalidComplaintProof");
+    assert_eq!(faults(&world, 4), 1, "a refused complaint changes nothing");
+
+    for j in 1..=5 {
+        world.confirm(j).expect("confirm");
+    }
+    assert_eq!(world.cluster_account().size, 5);
+}
+
+#[test]
+fn a_suspended_member_takes_no_part_and_receives_nothing() {
+    let mut world = World::new(3, 5);
+    let admin = world.admin.insecure_clone();
+    world.ok("suspend_node", &admin, &[], &[ix::suspend_node(&admin.pubkey(), &world.cluster, 5)]);
+    let epoch = world.start(Kind::KeyGeneration, 3, WINDOW_SLOTS).unwrap();
+    let ceremony = world.ceremony();
+    assert_eq!((ceremony.dealers, ceremony.receivers), (0b01111, 0b01111));
+    expect_error(world.deal(5), "WrongMemberStatus");
+    world.run_ceremony();
+    let t = world.ceremony().threshold;
+    for dealer in 1..=4 {
+        let bytes = world.dealing(epoch, dealer).bytes;
+        let offset = ceremony::encrypted_share_offset(t, 5);
+        assert_eq!(bytes[offset..offset + 32], [0u8; 32], "dealer {dealer} sent node 5 nothing");
+    }
+    let cluster = world.cluster_account();
+    assert!(!cluster.member_at(5).unwrap().holds_share(), "node 5's old share is cleared");
+    assert_eq!(cluster.size, 4);
+    register_circuit_if_missing(&mut world);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    let doctor = world.user();
+    let record = medshare_client::pda::record(&patient.wallet.pubkey(), 1);
+    let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
+    let old_share = world.nodes[4].shares.get(&(epoch - 1)).unwrap().clone();
+    world.nodes[4].shares.insert(epoch, old_share);
+    expect_error(world.answer(5, &request), "NodeSuspended");
+}
+
+/// The circuit is registered once per cluster (`World::new` did it).
+fn register_circuit_if_missing(world: &mut World) {
+    if world.account(&medshare_client::pda::circuit(&world.cluster)).is_none() {
+        register_circuit(world);
+    }
+}
+
+/// The secret `s` that `shares` interpolate to, as `s·G` (for checking old shares are useless).
+fn interpolate_public(shares: &[&KeyShare]) -> [u8; 32] {
+    use curve25519_dalek::{Scalar, constants::RISTRETTO_BASEPOINT_POINT as G};
+    let indices: Vec<u16> = shares.iter().map(|s| s.index()).collect();
+    let lambdas = lagrange_at_zero(&indices).unwrap();
+    let secret: Scalar = shares.iter().zip(&lambdas).map(|(s, l)| Scalar::from_canonical_bytes(s.secret_bytes()).unwrap() * l).sum();
+    (G * secret).compress().to_bytes()
+}
+
+#[test]
+fn resharing_keeps_the_key_from_3_of_5_to_4_of_6_and_back_to_2_of_3() {
+    let mut world = World::new(3, 5);
+    let pk = world.cluster_account().public_key;
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[1, 2, 3]);
+    let first_epoch = world.epoch();
+    let old: Vec<KeyShare> = (1..=5).map(|i| world.key_share(i).clone()).collect();
+
+    // a pending request from before the resharing, with one old partial in
+    let doctor = world.user();
+    let record = medshare_client::pda::record(&patient.wallet.pubkey(), 1);
+    let pending = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
+    world.answer(4, &pending).unwrap();
+
+    // hospital 5 leaves, hospitals 6 and 7 join: 3-of-5 → 4-of-6
+    let admin = world.admin.insecure_clone();
+    world.ok("remove_node", &admin, &[], &[ix::remove_node(&admin.pubkey(), &world.cluster, 5)]);
+    assert_eq!((world.add_member(), world.add_member()), (6, 7), "slot 5 still holds a share: not reused yet");
+    let members = mask_of([1, 2, 3, 4, 6, 7]);
+    world.start_for(Kind::Resharing, 4, WINDOW_SLOTS, members).unwrap();
+    assert_eq!(world.ceremony().dealers, mask_of([1, 2, 3, 4]), "the removed member deals nothing");
+    assert_eq!(world.cluster_account().status, 2, "the old holders keep serving during the resharing");
+    world.run_ceremony();
+    let cluster = world.cluster_account();
+    assert_eq!(cluster.public_key, pk, "PK unchanged");
+    assert_eq!((cluster.threshold, cluster.size, cluster.key_epoch), (4, 6, first_epoch));
+    assert_eq!(indices(cluster.serving_holders()), vec![1, 2, 3, 4, 6, 7]);
+    for i in [1, 2, 3, 4] {
+        assert_ne!(cluster.member_at(i).unwrap().verification_share, old[usize::from(i) - 1].verification_share().to_bytes(), "S_{i} changed");
+    }
+    assert!(!cluster.member_at(5).unwrap().holds_share() && cluster.member_at(5).unwrap().status == MemberStatus::Removed);
+
+    // the pending request moves to the new epoch and completes with new shares
+    let from = world.events.len();
+    for i in [6, 1, 7, 2] {
+        world.answer(i, &pending).expect("answer");
+    }
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::ShareRequestMoved(m) if m.from_epoch == first_epoch && m.threshold == 4)));
+    assert_eq!(world.request(&pending).accepted_count, 4);
+    assert_eq!(world.open_as_recipient(&doctor, &pending, &patient, 1).unwrap(), FHIR, "no share lost across the resharing");
+
+    // the record stored under the first epoch is shared again without re-keying
+    share_and_open(&mut world, &patient, 1, &[2, 4, 6, 7]);
+
+    // old shares are useless: an old partial fails its proof, and old shares mixed with new
+    // ones interpolate to garbage
+    let doctor2 = world.user();
+    let request = world.share(&patient, &record, &doctor2.wallet.pubkey(), 0).unwrap();
+    let serving = world.epoch();
+    let new_share_1 = world.key_share(1).clone();
+    world.nodes[0].shares.insert(serving, old[0].clone());
+    let from = world.events.len();
+    world.answer(1, &request).expect("a bad partial is recorded");
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::PartialRejected(r) if r.index == 1)), "an old share's partial is rejected");
+    world.nodes[0].shares.insert(serving, new_share_1);
+    let mixed = interpolate_public(&[&old[4], world.key_share(1), world.key_share(2), world.key_share(3)]);
+    assert_ne!(mixed, pk, "the removed member's share does not combine with new ones");
+    assert_eq!(interpolate_public(&[world.key_share(1), world.key_share(2), world.key_share(3), world.key_share(6)]), pk);
+    let node5 = world.nodes[4].authority.insecure_clone();
+    world.nodes[4].shares.insert(serving, old[4].clone());
+    let _ = node5;
+    expect_error(world.answer(5, &request), "NodeSuspended");
+
+    // back to 2-of-3: members 4, 6 and 7 are left out (they still deal their shares away), then removed
+    world.start_for(Kind::Resharing, 2, WINDOW_SLOTS, mask_of([1, 2, 3])).unwrap();
+    assert_eq!(world.ceremony().dealers, mask_of([1, 2, 3, 4, 6, 7]));
+    world.run_ceremony();
+    for i in [4, 6, 7] {
+        world.ok("remove_node", &admin, &[], &[ix::remove_node(&admin.pubkey(), &world.cluster, i)]);
+    }
+    let cluster = world.cluster_account();
+    assert_eq!((cluster.public_key, cluster.threshold, cluster.size), (pk, 2, 3));
+    assert_eq!(indices(cluster.serving_holders()), vec![1, 2, 3]);
+    share_and_open(&mut world, &patient, 1, &[3, 1]);
+    assert_eq!(world.add_member(), 4, "a removed slot without a share is reused");
+}
+
+#[test]
+fn a_resharing_that_fails_leaves_the_serving_holders_alone() {
+    let mut world = World::new(3, 5);
+    let before = world.cluster_account();
+    world.start(Kind::Resharing, 3, WINDOW_SLOTS).unwrap();
+    world.deal(1).unwrap();
+    world.deal(2).unwrap();
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let from = world.events.len();
+    world.advance().unwrap();
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::CeremonyFailed(_))), "two qualified dealers cannot reshare a 3-of-5 key");
+    let after = world.cluster_account();
+    assert_eq!((after.epoch, after.public_key, after.threshold, after.status), (before.epoch, before.public_key, before.threshold, 2));
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[3, 4, 5]);
+}
