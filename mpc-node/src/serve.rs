@@ -326,9 +326,8 @@ impl Server {
             tracing::warn!(request = %address, %error, "the request's capsule is not labelled for its record: refusing to answer");
             return Ok(Answer::Skipped("its capsule's proof does not verify"));
         }
-        // The program checks the partial against the serving epoch's S_i at the moment it
-        // lands: one made just before an activation would count as this node's fault. Read
-        // the cluster once more so the window is one transaction's latency, not a poll's.
+        // The partial names its share's epoch, so one that lands after an activation is refused
+        // (`WrongEpoch`), not counted; reading the cluster once more still saves the fee.
         if !self.still_serving(&serving).await? {
             return Ok(Answer::Skipped("the serving epoch is changing (the next backfill answers with the new share)"));
         }
@@ -339,14 +338,15 @@ impl Server {
         let mut partial = serving.share.reencrypt(&mut rand::rngs::OsRng, &context, &capsule, &recipient)?;
         #[cfg(feature = "fault-injection")]
         self.fault.tamper(&mut partial);
-        let callback = ix::share_patient_data_callback(&self.link.authority_address(), &self.cluster, address, partial.a, partial.e, partial.proof.to_bytes());
+        let callback =
+            ix::share_patient_data_callback(&self.link.authority_address(), &self.cluster, address, partial.a, partial.e, partial.proof.to_bytes(), serving.epoch);
         if let Err(error) = self.link.send("share_patient_data_callback", &[callback]).await {
             return match error.program_error() {
                 Some("DuplicatePartial") => Ok(Answer::Skipped("this node's partial is already in")),
                 Some("ShareAlreadyCompleted") => Ok(Answer::Skipped("already completed")),
                 Some("ShareRevoked") => Ok(Answer::Skipped("revoked")),
                 Some("ShareExpired") => Ok(Answer::Skipped("expired")),
-                Some("WrongEpoch") => Ok(Answer::Skipped("made under an earlier cluster key (the record must be re-keyed)")),
+                Some("WrongEpoch") => Ok(Answer::Skipped("the serving epoch moved on, or the request is of an earlier cluster key")),
                 Some("NodeSuspended") => Ok(Answer::Skipped("this node is suspended")),
                 Some("NotAHolder") => Ok(Answer::Skipped("this node holds no share of the serving epoch")),
                 Some("WrongClusterStatus") => Ok(Answer::Skipped("the cluster has no active key")),

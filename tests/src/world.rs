@@ -435,7 +435,8 @@ impl<C: Chain> World<C> {
     /// Node `i` posts `partial` for `request`.
     pub fn post_partial(&mut self, i: u8, request: &Address, partial: &Partial) -> Sent {
         let authority = self.nodes[usize::from(i) - 1].authority.insecure_clone();
-        let callback = ix::share_patient_data_callback(&authority.pubkey(), &self.cluster, request, partial.a, partial.e, partial.proof.to_bytes());
+        let epoch = self.epoch();
+        let callback = ix::share_patient_data_callback(&authority.pubkey(), &self.cluster, request, partial.a, partial.e, partial.proof.to_bytes(), epoch);
         self.send("share_patient_data_callback", &authority, &[], &[callback])
     }
 

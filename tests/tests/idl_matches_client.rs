@@ -130,7 +130,7 @@ fn client_instructions() -> Vec<(&'static str, solana_instruction::Instruction)>
         ("store_patient_data", ix::store_patient_data(&a, &b, 1, &store).0),
         ("append_patient_data", ix::append_patient_data(&a, &b, 1, 0, &[1])),
         ("share_patient_data", ix::share_patient_data(&a, &b, 0, &c, &a, 0).0),
-        ("share_patient_data_callback", ix::share_patient_data_callback(&a, &b, &c, [0; 32], [0; 32], [0; 96])),
+        ("share_patient_data_callback", ix::share_patient_data_callback(&a, &b, &c, [0; 32], [0; 32], [0; 96], 0)),
         ("revoke_share", ix::revoke_share(&a, &b)),
         ("close_record", ix::close_record(&a, &b)),
         ("close_share_request", ix::close_share_request(&a, &b)),

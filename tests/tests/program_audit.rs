@@ -80,7 +80,7 @@ fn a_padded_transaction_cannot_hide_a_rejected_partial_from_the_audit() {
     let callback = |world: &mut World| {
         let mut cheat = world.partial(3, &request);
         cheat.proof.z_s[0] ^= 1;
-        ix::share_patient_data_callback(&cheater.pubkey(), &world.cluster, &request, cheat.a, cheat.e, cheat.proof.to_bytes())
+        ix::share_patient_data_callback(&cheater.pubkey(), &world.cluster, &request, cheat.a, cheat.e, cheat.proof.to_bytes(), world.epoch())
     };
     // an unpadded cheat is seen, and its log bytes measured
     let plain = callback(&mut world);

@@ -109,7 +109,7 @@ fn a_member_that_never_deals_is_named_and_the_key_is_made_without_it() {
     let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).unwrap();
     let node5 = world.nodes[4].authority.insecure_clone();
     let partial = Partial { index: 5, a: [1; 32], e: [1; 32], proof: encrypted_circuits::reencrypt::ReencryptionProof::from_array(&[0; 96]) };
-    let callback = ix::share_patient_data_callback(&node5.pubkey(), &world.cluster, &request, partial.a, partial.e, partial.proof.to_bytes());
+    let callback = ix::share_patient_data_callback(&node5.pubkey(), &world.cluster, &request, partial.a, partial.e, partial.proof.to_bytes(), world.epoch());
     expect_error(world.send("x", &node5, &[], &[callback]), "NotAHolder");
     world.confirm(5).expect("late confirmation");
     assert_eq!(world.cluster_account().size, 5);
@@ -338,8 +338,8 @@ fn resharing_keeps_the_key_from_3_of_5_to_4_of_6_and_back_to_2_of_3() {
     // the record stored under the first epoch is shared again without re-keying
     share_and_open(&mut world, &patient, 1, &[2, 4, 6, 7]);
 
-    // old shares are useless: an old partial fails its proof, and old shares mixed with new
-    // ones interpolate to garbage
+    // old shares are useless: an old partial fails its proof, one that names its old epoch is
+    // refused, and old shares mixed with new ones interpolate to garbage
     let doctor2 = world.user();
     let request = world.share(&patient, &record, &doctor2.wallet.pubkey(), 0).unwrap();
     let serving = world.epoch();
@@ -348,6 +348,16 @@ fn resharing_keeps_the_key_from_3_of_5_to_4_of_6_and_back_to_2_of_3() {
     let from = world.events.len();
     world.answer(1, &request).expect("a bad partial is recorded");
     assert!(since(&world, from).iter().any(|e| matches!(e, Event::PartialRejected(r) if r.index == 1)), "an old share's partial is rejected");
+    let old_partial = {
+        let request_account = world.request(&request);
+        let context = medshare_client::context::request_context(&world.cluster, &request, first_epoch);
+        let capsule = encrypted_circuits::record::Capsule::from_bytes(&request_account.capsule).unwrap();
+        let recipient = encrypted_circuits::keys::PublicKey::from_bytes(&request_account.recipient_key, "P_R").unwrap();
+        old[1].reencrypt(&mut rand::thread_rng(), &context, &capsule, &recipient).unwrap()
+    };
+    let node2 = world.nodes[1].authority.insecure_clone();
+    let stale = ix::share_patient_data_callback(&node2.pubkey(), &world.cluster, &request, old_partial.a, old_partial.e, old_partial.proof.to_bytes(), first_epoch);
+    expect_error(world.send("x", &node2, &[], &[stale]), "WrongEpoch");
     world.nodes[0].shares.insert(serving, new_share_1);
     let mixed = interpolate_public(&[&old[4], world.key_share(1), world.key_share(2), world.key_share(3)]);
     assert_ne!(mixed, pk, "the removed member's share does not combine with new ones");

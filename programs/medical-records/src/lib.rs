@@ -126,9 +126,9 @@ pub mod medical_records {
         instructions::share_patient_data::handler(ctx, expires_at)
     }
 
-    /// A node posts its proven partial re-encryption.
-    pub fn share_patient_data_callback(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96]) -> Result<()> {
-        instructions::share_patient_data_callback::handler(ctx, a, e, proof)
+    /// A node posts its proven partial re-encryption, made with its share of `epoch`.
+    pub fn share_patient_data_callback(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96], epoch: u64) -> Result<()> {
+        instructions::share_patient_data_callback::handler(ctx, a, e, proof, epoch)
     }
 
     /// The owner withdraws consent.

@@ -3,8 +3,9 @@
 //! (three multiscalar multiplications and two SHA-256, through syscalls). An invalid proof
 //! from a member is not stored: the transaction succeeds so that the member's fault
 //! counter grows and `PartialRejected` names it. The `t`-th valid partial completes the share.
-//! A partial is always made with the node's share of the serving epoch; a request of an
-//! earlier epoch under the same key is moved to it first (`ShareRequestMoved`).
+//! A partial is always made with the node's share of the serving epoch, which it names
+//! (`epoch`: one made just before an activation is refused with `WrongEpoch`, not counted); a
+//! request of an earlier epoch under the same key is moved to it first (`ShareRequestMoved`).
 
 use anchor_lang::{address_eq, prelude::*};
 
@@ -29,7 +30,7 @@ pub struct SharePatientDataCallback {
 
 /// Rejects what may not be answered with a named error; then verifies and counts.
 #[inline(never)]
-pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96]) -> Result<()> {
+pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8; 32], proof: [u8; 96], share_epoch: u64) -> Result<()> {
     use encrypted_circuits::reencrypt::{verify, Partial, ReencryptionProof, RequestContext};
 
     let authority = *ctx.accounts.authority.address();
@@ -51,6 +52,8 @@ pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8;
     require!(member.holds_share(), MedShareError::NotAHolder);
     let (index, verification_share) = (member.index, member.verification_share);
     let (epoch, key_epoch, threshold) = (cluster.epoch.get(), cluster.key_epoch.get(), cluster.threshold);
+    // made with a share of another epoch (an activation landed first): refused, not a fault
+    require!(share_epoch == epoch, MedShareError::WrongEpoch);
     if request.epoch.get() != epoch {
         // A request of an earlier epoch under the same key moves to the serving one: the
         // partials of old shares it holds do not combine with new ones (protocol §3.5).
