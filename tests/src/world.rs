@@ -315,6 +315,23 @@ impl<C: Chain> World<C> {
         sent
     }
 
+    /// Receiver `j`'s complaint (`K ‖ c ‖ z`, with a genuine revealed key) against `dealer` in
+    /// the latest ceremony, whether or not the sub-share is bad.
+    pub fn complaint(&mut self, j: u8, dealer: u8) -> [u8; 96] {
+        let on_chain = self.ceremony();
+        let bytes = self.dealing(on_chain.epoch, dealer).bytes;
+        let view = DealingView::parse(&bytes, on_chain.threshold).expect("a complete dealing");
+        let context = self.ceremony_context(on_chain.epoch);
+        ceremony::complain(&mut self.rng, &context, u16::from(dealer), u16::from(j), &self.nodes[usize::from(j) - 1].transport, &view).expect("complaint")
+    }
+
+    /// Receiver `j` sends `complaint` against `dealer` in the latest ceremony.
+    pub fn complain(&mut self, j: u8, dealer: u8, complaint: [u8; 96]) -> Sent {
+        let epoch = self.ceremony().epoch;
+        let authority = self.nodes[usize::from(j) - 1].authority.insecure_clone();
+        self.send("complain", &authority, &[], &ix::complain_transaction(&authority.pubkey(), &self.cluster, epoch, dealer, complaint))
+    }
+
     /// Anyone advances the latest ceremony past a deadline.
     pub fn advance(&mut self) -> Sent {
         let epoch = self.ceremony().epoch;

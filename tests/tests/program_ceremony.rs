@@ -190,16 +190,13 @@ fn a_bad_sub_share_is_proven_by_its_receiver_and_the_dealer_is_excluded() {
     // node 3 cannot finish, and says who cheated
     let error = world.finish(3).unwrap_err();
     assert_eq!(error, encrypted_circuits::Error::BadDealing { dealer: 2 });
-    let context = world.ceremony_context(1);
-    let dealing = world.dealing(1, 2).bytes;
-    let complaint = ceremony::complain(&mut rand::thread_rng(), &context, 2, 3, &world.nodes[2].transport, &DealingView::parse(&dealing, t).unwrap()).unwrap();
-    let node3 = world.nodes[2].authority.insecure_clone();
+    let complaint = world.complaint(3, 2);
     let from = world.events.len();
-    world.ok("complain", &node3, &[], &ix::complain_transaction(&node3.pubkey(), &world.cluster, 1, 2, complaint));
+    world.complain(3, 2, complaint).expect("complain");
     assert!(since(&world, from).iter().any(|e| matches!(e, Event::ComplaintUpheld(c) if c.dealer == 2 && c.receiver == 3 && c.faults == 1)));
     let ceremony = world.ceremony();
     assert_eq!((ceremony.qualified, ceremony.confirmed), (0b11101, 0), "node 2 out; node 1's confirmation is void (its share changed)");
-    expect_error(world.send("x", &node3, &[], &ix::complain_transaction(&node3.pubkey(), &world.cluster, 1, 2, complaint)), "DealerDisqualified");
+    expect_error(world.complain(3, 2, complaint), "DealerDisqualified");
 
     for j in [1, 3, 4, 5] {
         world.confirm(j).expect("confirm against the new Q");
@@ -224,20 +221,19 @@ fn an_honest_dealer_falsely_accused_is_cleared_and_a_forged_complaint_refused() 
     let view = DealingView::parse(&dealing, t).unwrap();
     // node 4 accuses node 1 with a genuine revealed key: the program decrypts the sub-share,
     // finds it good, and the accuser is at fault
-    let accusation = ceremony::complain(&mut rand::thread_rng(), &context, 1, 4, &world.nodes[3].transport, &view).unwrap();
-    let node4 = world.nodes[3].authority.insecure_clone();
+    let accusation = world.complaint(4, 1);
     let from = world.events.len();
-    world.ok("complain", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, accusation));
+    world.complain(4, 1, accusation).expect("complain");
     assert!(since(&world, from).iter().any(|e| matches!(e, Event::ComplaintDismissed(c) if c.dealer == 1 && c.receiver == 4 && c.faults == 1)));
     assert_eq!((faults(&world, 1), faults(&world, 4)), (0, 1));
     assert_eq!(world.ceremony().qualified, 0b11111, "node 1 stays qualified");
 
     // a complaint made with someone else's transport key, or with a changed revealed key, is refused outright
     let forged = ceremony::complain(&mut rand::thread_rng(), &context, 1, 4, &world.nodes[4].transport, &view).unwrap();
-    expect_error(world.send("x", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, forged)), "InvalidComplaintProof");
+    expect_error(world.complain(4, 1, forged), "InvalidComplaintProof");
     let mut tampered = accusation;
     tampered[0] ^= 1;
-    expect_error(world.send("x", &node4, &[], &ix::complain_transaction(&node4.pubkey(), &world.cluster, 1, 1, tampered)), "InvalidComplaintProof");
+    expect_error(world.complain(4, 1, tampered), "InvalidComplaintProof");
     assert_eq!(faults(&world, 4), 1, "a refused complaint changes nothing");
 
     for j in 1..=5 {
@@ -356,7 +352,8 @@ fn resharing_keeps_the_key_from_3_of_5_to_4_of_6_and_back_to_2_of_3() {
         old[1].reencrypt(&mut rand::thread_rng(), &context, &capsule, &recipient).unwrap()
     };
     let node2 = world.nodes[1].authority.insecure_clone();
-    let stale = ix::share_patient_data_callback(&node2.pubkey(), &world.cluster, &request, old_partial.a, old_partial.e, old_partial.proof.to_bytes(), first_epoch);
+    let stale =
+        ix::share_patient_data_callback(&node2.pubkey(), &world.cluster, &request, old_partial.a, old_partial.e, old_partial.proof.to_bytes(), first_epoch);
     expect_error(world.send("x", &node2, &[], &[stale]), "WrongEpoch");
     world.nodes[0].shares.insert(serving, new_share_1);
     let mixed = interpolate_public(&[&old[4], world.key_share(1), world.key_share(2), world.key_share(3)]);
