@@ -464,9 +464,16 @@ pub fn fold_dealing(aggregate: &mut [[u8; 32]], dealing: &DealingView, weight: i
         elements.push(element(current, "aggregate A_k")?);
         elements.push(element(dealing.commitment(k), "commitment C_k")?);
     }
-    let pairs: Vec<[&Element; 2]> = elements.chunks(2).map(|pair| [&pair[0], &pair[1]]).collect();
+    // preallocated and filled by loops: no vector grows on chain (docs/protocol.md §7.3)
+    let mut pairs: Vec<[&Element; 2]> = Vec::with_capacity(t);
+    for pair in elements.chunks(2) {
+        pairs.push([&pair[0], &pair[1]]);
+    }
     let scalars = [ONE, weight];
-    let sums: Vec<(&[[u8; 32]], &[&Element])> = pairs.iter().map(|pair| (&scalars[..], &pair[..])).collect();
+    let mut sums: Vec<(&[[u8; 32]], &[&Element])> = Vec::with_capacity(t);
+    for pair in &pairs {
+        sums.push((&scalars[..], &pair[..]));
+    }
     let folded = group::combinations(&sums)?;
     aggregate.copy_from_slice(&folded);
     Ok(())

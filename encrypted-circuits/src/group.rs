@@ -165,14 +165,24 @@ mod backend {
     }
 
     /// `Σ scalars[j]·points[j]` for each sum, one syscall each.
+    ///
+    /// Every vector is allocated at its final size and filled by a loop: a vector that grows
+    /// (as `collect` into a `Result` does past four items) reaches the SBF target's broken
+    /// 128-bit libcall through its size arithmetic (docs/protocol.md §7.3).
     pub fn combinations(sums: &[(&[[u8; 32]], &[&Element])]) -> Result<Vec<[u8; 32]>> {
-        sums.iter()
-            .map(|(scalars, points)| {
-                let pod_scalars: Vec<PodScalar> = scalars.iter().map(|s| PodScalar(*s)).collect();
-                let pod_points: Vec<PodRistrettoPoint> = points.iter().map(|p| PodRistrettoPoint(p.0)).collect();
-                multiscalar_multiply_ristretto(&pod_scalars, &pod_points).map(|p| p.0).ok_or(Error::CurveOperation)
-            })
-            .collect()
+        let mut out = Vec::with_capacity(sums.len());
+        for (scalars, points) in sums {
+            let mut pod_scalars: Vec<PodScalar> = Vec::with_capacity(scalars.len());
+            for scalar in scalars.iter() {
+                pod_scalars.push(PodScalar(*scalar));
+            }
+            let mut pod_points: Vec<PodRistrettoPoint> = Vec::with_capacity(points.len());
+            for point in points.iter() {
+                pod_points.push(PodRistrettoPoint(point.0));
+            }
+            out.push(multiscalar_multiply_ristretto(&pod_scalars, &pod_points).map(|p| p.0).ok_or(Error::CurveOperation)?);
+        }
+        Ok(out)
     }
 }
 

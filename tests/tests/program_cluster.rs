@@ -177,7 +177,7 @@ fn create_cluster_needs_the_admin_signature_and_a_fresh_address() {
 
     // a second create at the same address fails and leaves the first untouched
     let (create, _) = ix::create_cluster(&admin.pubkey(), 9);
-    svm::send(&mut svm, &admin, &[], &[create.clone()]).expect("first create");
+    svm::send(&mut svm, &admin, &[], std::slice::from_ref(&create)).expect("first create");
     let before = svm.get_account(&cluster).unwrap().data;
     svm::send(&mut svm, &admin, &[], &[create]).expect_err("the address is taken");
     assert_eq!(svm.get_account(&cluster).unwrap().data, before);

@@ -10,7 +10,7 @@ use solana_signer::Signer;
 /// A FHIR R4 bundle a little over 1 KiB, so the inline ciphertext spans chunks.
 fn fhir_bundle(tag: &str) -> Vec<u8> {
     let observation = r#"{"resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"4548-4","display":"Hemoglobin A1c"}]},"valueQuantity":{"value":6.1,"unit":"%"}}}"#;
-    let entries = vec![observation; 6].join(",");
+    let entries = [observation; 6].join(",");
     format!(r#"{{"resourceType":"Bundle","id":"{tag}","type":"collection","entry":[{entries}]}}"#).into_bytes()
 }
 
