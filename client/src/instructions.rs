@@ -258,7 +258,15 @@ pub fn share_patient_data(
 
 /// `share_patient_data_callback`: a node's `(A_i, E_i, proof)`, made with its share of the
 /// serving epoch `epoch` (in that epoch's context).
-pub fn share_patient_data_callback(authority: &Address, cluster: &Address, request: &Address, a: [u8; 32], e: [u8; 32], proof: [u8; 96], epoch: u64) -> Instruction {
+pub fn share_patient_data_callback(
+    authority: &Address,
+    cluster: &Address,
+    request: &Address,
+    a: [u8; 32],
+    e: [u8; 32],
+    proof: [u8; 96],
+    epoch: u64,
+) -> Instruction {
     build("share_patient_data_callback", vec![signer(authority), writable(cluster), writable(request)], &(a, e, proof, epoch))
 }
 

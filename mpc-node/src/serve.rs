@@ -338,8 +338,15 @@ impl Server {
         let mut partial = serving.share.reencrypt(&mut rand::rngs::OsRng, &context, &capsule, &recipient)?;
         #[cfg(feature = "fault-injection")]
         self.fault.tamper(&mut partial);
-        let callback =
-            ix::share_patient_data_callback(&self.link.authority_address(), &self.cluster, address, partial.a, partial.e, partial.proof.to_bytes(), serving.epoch);
+        let callback = ix::share_patient_data_callback(
+            &self.link.authority_address(),
+            &self.cluster,
+            address,
+            partial.a,
+            partial.e,
+            partial.proof.to_bytes(),
+            serving.epoch,
+        );
         if let Err(error) = self.link.send("share_patient_data_callback", &[callback]).await {
             return match error.program_error() {
                 Some("DuplicatePartial") => Ok(Answer::Skipped("this node's partial is already in")),

@@ -135,7 +135,13 @@ pub struct Options {
     pub deploy_with_migrations: bool,
     /// Print every command and its output (the demo).
     pub verbose: bool,
+    /// Length of each ceremony phase in slots (`--window-slots`); 0: [`DEFAULT_WINDOW_SLOTS`].
+    pub window_slots: u32,
 }
+
+/// The ceremony phase length the deployments use unless told otherwise: long enough that no
+/// deadline passes while every member takes part (a ceremony ends as soon as all did).
+pub const DEFAULT_WINDOW_SLOTS: u32 = 300;
 
 /// A validator, a cluster of node processes, and wallets.
 pub struct Deployment {
@@ -155,9 +161,11 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// A running `t`-of-`n` cluster: validator up, cluster created (by `medshare cluster
-    /// create` or by `medshare-migrations`), `n` nodes initialised and added, their
-    /// daemons started and the ceremony finished through the chain, the circuit registered.
+    /// A running `t`-of-`n` cluster: validator up, an empty cluster created (by `medshare
+    /// cluster create` or by `medshare-migrations`), `n` nodes initialised (`mpc-node init`)
+    /// and invited (`medshare cluster invite`), their daemons started (each accepts its own
+    /// invitation), the key generation started by the admin (`medshare cluster new-epoch
+    /// --threshold t`) and run by the daemons through the chain, the circuit registered.
     pub fn start(threshold: u8, size: u8, options: Options) -> Deployment {
         let mut phase = Instant::now();
         let mut timings = Vec::new();
@@ -179,36 +187,84 @@ impl Deployment {
         let admin = deployment.admin.clone();
         deployment.cluster = if deployment.options.deploy_with_migrations {
             deployment.say("== deploying medical_records with medshare-migrations (upgradeable loader over RPC) and creating the cluster");
-            let run = deployment.run_binary(Binary::Migrations, &deployment.migrations_args(threshold, size));
+            let run = deployment.run_binary(Binary::Migrations, &deployment.migrations_args());
             let report = run.expect_success().json();
-            deployment.say(&format!("$ medshare-migrations --url <validator> --keypair admin.json --threshold {threshold} --size {size}"));
+            deployment.say("$ medshare-migrations --url <validator> --keypair admin.json --program medical_records.so --program-keypair <program keypair>");
             deployment.say(&serde_json::to_string_pretty(&report).expect("JSON"));
             assert_eq!(report["deployment"], "deployed");
             report["cluster"].as_str().expect("cluster").parse().expect("address")
         } else {
-            let run = deployment.medshare(&admin, &["cluster", "create", "--threshold", &threshold.to_string(), "--size", &size.to_string()]);
-            run.expect_success().json()["cluster"].as_str().expect("cluster").parse().expect("address")
+            deployment.say("$ medshare cluster create # as admin");
+            let run = deployment.medshare_json(&admin, &["cluster", "create"]);
+            run["cluster"].as_str().expect("cluster").parse().expect("address")
         };
         let created = if deployment.options.deploy_with_migrations { "migrations: deploy + create cluster" } else { "create cluster" };
         deployment.timings.push((created, phase.elapsed()));
         phase = Instant::now();
-        for index in 1..=size {
-            let node = deployment.init_node(index);
-            deployment.nodes.push(node);
+        deployment.say(&format!("== {size} node operators run `mpc-node init`; the admin invites each authority"));
+        for _ in 1..=size {
+            deployment.init_node();
         }
-        deployment.timings.push(("nodes: init + add-node", phase.elapsed()));
+        deployment.timings.push(("nodes: init + invite", phase.elapsed()));
         phase = Instant::now();
-        deployment.say(&format!("== starting {size} mpc-node daemons: they run the key ceremony through the chain"));
+        deployment.say(&format!("== starting {size} mpc-node daemons: each accepts its invitation with its own transport key"));
         for index in 1..=size {
             deployment.start_node(index);
         }
-        let cluster = deployment.cluster.to_string();
-        deployment.medshare(&admin, &["cluster", "register-circuit", &cluster, "--wait", "180s"]).expect_success();
         for index in 1..=size {
-            deployment.wait_until(&format!("node {index} serving"), Duration::from_secs(60), |d| d.health(index).is_some_and(|h| h["status"] == "serving"));
+            deployment.wait_member(index, "active");
         }
-        deployment.timings.push(("daemons start + key ceremony + circuit", phase.elapsed()));
+        deployment.timings.push(("daemons start + accept invitations", phase.elapsed()));
+        phase = Instant::now();
+        deployment.say(&format!("== the admin starts the key generation, {threshold}-of-{size}; the daemons deal, fold and confirm through the chain"));
+        let cluster = deployment.cluster.to_string();
+        let window = deployment.window_slots().to_string();
+        deployment.medshare(&admin, &["cluster", "new-epoch", &cluster, "--threshold", &threshold.to_string(), "--window-slots", &window]).expect_success();
+        let epoch = deployment.status()["ceremony_epoch"].as_u64().expect("ceremony epoch");
+        deployment.wait_active(epoch, Duration::from_secs(180));
+        deployment.timings.push(("key generation (new-epoch)", phase.elapsed()));
+        phase = Instant::now();
+        deployment.medshare(&admin, &["cluster", "register-circuit", &cluster, "--wait", "60s"]).expect_success();
+        for index in 1..=size {
+            deployment.wait_serving(index, epoch);
+        }
+        deployment.timings.push(("circuit + nodes serving", phase.elapsed()));
         deployment
+    }
+
+    /// The ceremony phase length in slots this deployment uses.
+    pub fn window_slots(&self) -> u32 {
+        if self.options.window_slots == 0 { DEFAULT_WINDOW_SLOTS } else { self.options.window_slots }
+    }
+
+    /// `medshare cluster status --output json`.
+    pub fn status(&self) -> Value {
+        self.medshare_json(&self.admin, &["cluster", "status", &self.cluster.to_string()])
+    }
+
+    /// Waits until member `index` has `status` on chain (`active`, `removed`, ...).
+    pub fn wait_member(&self, index: u8, status: &str) {
+        self.wait_until(&format!("member {index} {status}"), Duration::from_secs(60), |d| {
+            d.status()["members"].as_array().expect("members").iter().any(|m| m["index"] == index && m["status"] == status)
+        });
+    }
+
+    /// Waits until ceremony `epoch` activated: the cluster is active and serves that epoch.
+    pub fn wait_active(&self, epoch: u64, timeout: Duration) {
+        self.wait_until(&format!("ceremony {epoch} active"), timeout, |d| {
+            let status = d.status();
+            if status["ceremony"]["epoch"] == epoch && status["ceremony"]["phase"] == "failed" {
+                panic!("ceremony {epoch} failed: {status:#}");
+            }
+            status["status"] == "active" && status["epoch"] == epoch
+        });
+    }
+
+    /// Waits until node `index`'s daemon serves share requests with its share of `epoch`.
+    pub fn wait_serving(&self, index: u8, epoch: u64) {
+        self.wait_until(&format!("node {index} serving epoch {epoch}"), Duration::from_secs(60), |d| {
+            d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == epoch)
+        });
     }
 
     fn say(&self, line: &str) {
@@ -259,27 +315,14 @@ impl Deployment {
         self.run(&Binary::Medshare.path(), &full, &[]).expect_success().json()
     }
 
-    /// `medshare-migrations` arguments: this validator, the admin, the program, `t`, `n`.
-    pub fn migrations_args(&self, threshold: u8, size: u8) -> Vec<String> {
+    /// `medshare-migrations` arguments: this validator, the admin, the program.
+    pub fn migrations_args(&self) -> Vec<String> {
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
         let keypair = repo.join("programs/medical-records/keys/medical_records-keypair.json");
         let so = crate::program_so();
-        [
-            "--url",
-            &self.localnet.validator.rpc_url(),
-            "--keypair",
-            path(&self.admin.path),
-            "--program",
-            path(&so),
-            "--program-keypair",
-            path(&keypair),
-            "--threshold",
-            &threshold.to_string(),
-            "--size",
-            &size.to_string(),
-        ]
-        .map(String::from)
-        .to_vec()
+        ["--url", &self.localnet.validator.rpc_url(), "--keypair", path(&self.admin.path), "--program", path(&so), "--program-keypair", path(&keypair)]
+            .map(String::from)
+            .to_vec()
     }
 
     /// Runs one of the project's binaries in the work dir.
@@ -308,10 +351,10 @@ impl Deployment {
         self.dir.join(format!("node-{index}.toml"))
     }
 
-    fn write_node_config(&self, node: &NodeProcess, faulty: bool) {
-        let fault = if faulty { "\n[fault]\nbad_proofs = true\n" } else { "" };
+    fn write_node_config(&self, node: &NodeProcess, fault: Option<&str>) {
+        let fault = fault.map(|f| format!("\n[fault]\n{f}\n")).unwrap_or_default();
         let config = format!(
-            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\n{fault}",
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\nceremony_poll_ms = 250\n{fault}",
             self.localnet.validator.rpc_url(),
             node.ws_url,
             node.keypair.display(),
@@ -323,8 +366,10 @@ impl Deployment {
         std::fs::write(self.node_config(node.index), config).expect("write node config");
     }
 
-    /// `mpc-node init` for node `index`, then `medshare cluster add-node` by the admin.
-    fn init_node(&self, index: u8) -> NodeProcess {
+    /// A new node: its wallet, config and vault (`mpc-node init`), then `medshare cluster
+    /// invite --authority` by the admin. Its daemon is not started. Returns its index.
+    pub fn init_node(&mut self) -> u8 {
+        let index = u8::try_from(self.nodes.len() + 1).expect("at most 16 nodes");
         let wallet = self.wallet(&format!("node-{index}"), 10);
         let metrics_addr = free_local_address();
         let node = NodeProcess {
@@ -338,17 +383,17 @@ impl Deployment {
             backfill_seconds: DEFAULT_BACKFILL_SECONDS,
             child: None,
         };
-        self.write_node_config(&node, false);
+        self.write_node_config(&node, None);
         let config = self.node_config(index);
         let init = self.run(&Binary::Node.path(), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
         assert_eq!(init["authority"], wallet.address.to_string());
-        let transport_key = init["transport_key"].as_str().expect("transport key").to_owned();
         let cluster = self.cluster.to_string();
-        let added =
-            self.medshare_json(&self.admin, &["cluster", "add-node", &cluster, "--node-keypair", path(&wallet.path), "--transport-key", &transport_key]);
-        assert_eq!(added["index"], index, "nodes join in order");
-        self.say(&format!("   node {index}: authority {} added (mpc-node init, medshare cluster add-node)", wallet.address));
-        node
+        let authority = wallet.address.to_string();
+        let invited = self.medshare_json(&self.admin, &["cluster", "invite", &cluster, "--authority", &authority]);
+        assert_eq!(invited["index"], index, "nodes are invited into slots in order");
+        self.say(&format!("$ mpc-node init --config node-{index}.toml && medshare cluster invite {cluster} --authority {authority} # node {index}"));
+        self.nodes.push(node);
+        index
     }
 
     /// Starts node `index`'s daemon: `mpc-node-faulty` if the options say so, else `mpc-node`.
@@ -359,11 +404,17 @@ impl Deployment {
 
     /// Starts node `index`'s daemon, faulty or not (rewriting its config to match).
     pub fn start_node_as(&mut self, index: u8, faulty: bool) {
+        self.start_node_with(index, faulty.then_some("bad_proofs = true"));
+    }
+
+    /// Starts node `index`'s daemon: `mpc-node-faulty` with `fault` as its `[fault]` table
+    /// (TOML lines, e.g. `bad_confirmation = true`), or `mpc-node` for `None`.
+    pub fn start_node_with(&mut self, index: u8, fault: Option<&str>) {
         let node = &self.nodes[usize::from(index) - 1];
         assert!(node.child.is_none(), "node {index} is already running");
-        self.write_node_config(node, faulty);
+        self.write_node_config(node, fault);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&node.log).expect("node log");
-        let binary = if faulty { Binary::FaultyNode } else { Binary::Node };
+        let binary = if fault.is_some() { Binary::FaultyNode } else { Binary::Node };
         let child = Command::new(binary.path())
             .args(["run", "--config", path(&self.node_config(index))])
             .env("MPC_NODE_PASSPHRASE", PASSPHRASE)
@@ -419,6 +470,16 @@ impl Deployment {
             assert!(Instant::now() < deadline, "node {index} did not stop within 20 s of SIGTERM");
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// What node `index`'s daemon logged so far (every run, appended).
+    pub fn node_log(&self, index: u8) -> String {
+        std::fs::read_to_string(&self.nodes[usize::from(index) - 1].log).unwrap_or_default()
+    }
+
+    /// Whether node `index`'s daemon is running (started and not killed or stopped by the test).
+    pub fn is_running(&self, index: u8) -> bool {
+        self.nodes[usize::from(index) - 1].child.is_some()
     }
 
     /// `GET /healthz` of node `index`, if it answers.

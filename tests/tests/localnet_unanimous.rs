@@ -1,6 +1,7 @@
 //! 5-of-5 (the dishonest-majority setting, `t = n`) on a validator that starts without the
 //! program: `medshare-migrations` deploys it over RPC through the upgradeable loader and
-//! creates the cluster; five `mpc-node` processes run the ceremony; a record too large for
+//! creates the cluster; five `mpc-node` processes accept their invitations and run the key
+//! generation the admin starts; a record too large for
 //! an account goes to the content-addressed blob store; one node down stalls a share
 //! until it returns and catches up.
 
@@ -15,7 +16,7 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     assert_eq!((status["status"].as_str(), status["threshold"].as_u64(), status["size"].as_u64()), (Some("active"), Some(5), Some(5)));
 
     // migrations are idempotent: the same bytes are not deployed twice, the cluster exists
-    let again = d.run_binary(Binary::Migrations, &d.migrations_args(5, 5)).expect_success().json();
+    let again = d.run_binary(Binary::Migrations, &d.migrations_args()).expect_success().json();
     assert_eq!(again["deployment"], "unchanged");
     assert_eq!(again["cluster_created"], false);
     assert_eq!(again["cluster"], cluster.as_str());
@@ -86,26 +87,28 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     assert_eq!(reopened["plaintext_len"], large.len());
     assert_eq!(partials(&d, &stalled), BTreeSet::from([1, 2, 3, 4, 5]));
 
-    // key rotation: the admin starts epoch 1; the daemons notice, run a fresh ceremony and
-    // serve the new key; the patient re-keys the record (its next version, sealed to the new
-    // key) and a share of it completes and opens under the new epoch
+    // key rotation: the admin starts a new key generation (ceremony 2); the daemons deal,
+    // fold and confirm it through the chain and serve the new key; the patient re-keys the
+    // record (its next version, sealed to the new key) and a share of it completes and opens
+    // under the new epoch
     let old_key = status["public_key"].as_str().expect("PK").to_owned();
-    let rotated = d.medshare_json(&d.admin, &["cluster", "new-epoch", &cluster]);
-    assert_eq!(rotated["epoch"], 1);
-    d.wait_until("the ceremony of epoch 1", Duration::from_secs(120), |d| d.medshare_json(&d.admin, &["cluster", "status", &cluster])["status"] == "active");
+    let old_epoch = status["epoch"].as_u64().expect("epoch");
+    let rotated = d.medshare_json(&d.admin, &["cluster", "new-epoch", &cluster, "--threshold", "5", "--window-slots", &d.window_slots().to_string()]);
+    let new_epoch = old_epoch + 1;
+    assert_eq!((rotated["epoch"].as_u64(), rotated["kind"].as_str()), (Some(new_epoch), Some("key_generation")));
+    d.wait_active(new_epoch, Duration::from_secs(120));
     let status = d.medshare_json(&d.admin, &["cluster", "status", &cluster]);
-    assert_eq!(status["epoch"], 1);
+    assert_eq!((status["epoch"].as_u64(), status["key_epoch"].as_u64()), (Some(new_epoch), Some(new_epoch)));
     assert_ne!(status["public_key"].as_str(), Some(old_key.as_str()), "a new cluster key");
+    assert_eq!(status["ceremony"]["confirmed"], serde_json::json!([1, 2, 3, 4, 5]));
     for index in 1..=5u8 {
-        d.wait_until(&format!("node {index} serving epoch 1"), Duration::from_secs(30), |d| {
-            d.health(index).is_some_and(|h| h["status"] == "serving" && h["epoch"] == 1)
-        });
+        d.wait_serving(index, new_epoch);
     }
-    // a record sealed to the epoch-0 key cannot be shared until it is re-keyed: no share
+    // a record sealed to the old key cannot be shared until it is re-keyed: no share
     // completes that cannot be opened
     d.medshare(&patient, &["share", &record, &doctor.address.to_string()]).expect_failure("re-key it first with `medshare rekey");
     let rekeyed = d.medshare_json(&patient, &["rekey", &record, "--blob-dir", blob_dir]);
-    assert_eq!((rekeyed["previous_version"].as_u64(), rekeyed["version"].as_u64(), rekeyed["previous_epoch"].as_u64()), (Some(1), Some(2), Some(0)));
+    assert_eq!((rekeyed["previous_version"].as_u64(), rekeyed["version"].as_u64(), rekeyed["previous_epoch"].as_u64()), (Some(1), Some(2), Some(old_epoch)));
     let after_rotation = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();
     let opened = d.medshare(&doctor, &["open", &after_rotation, "--wait", "60s", "--blob-dir", blob_dir]).expect_success().json();
     assert_eq!((opened["version"].as_u64(), opened["plaintext_len"].as_u64()), (Some(2), Some(large.len() as u64)));

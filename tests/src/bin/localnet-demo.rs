@@ -1,7 +1,8 @@
 //! `cargo xtask demo`: the MedShare story as operators and users live it, on a real local
-//! validator. `medshare-migrations` deploys the program over RPC and creates a 3-of-5
-//! cluster; five `mpc-node` daemons (separate processes) join and run the key ceremony
-//! through the chain; a patient stores a FHIR bundle with the `medshare` CLI and shares it
+//! validator. `medshare-migrations` deploys the program over RPC and creates an empty
+//! cluster; the admin invites five node authorities; five `mpc-node` daemons (separate
+//! processes) accept their invitations with their own transport keys; the admin starts a
+//! 3-of-5 key generation (`medshare cluster new-epoch`) that the daemons run through the chain; a patient stores a FHIR bundle with the `medshare` CLI and shares it
 //! with a doctor; the nodes answer with proven partials, verified on chain; the doctor
 //! opens the record; the patient revokes; the audit trail is rebuilt from on-chain events.
 
