@@ -395,3 +395,43 @@ fn a_resharing_that_fails_leaves_the_serving_holders_alone() {
     world.store(&patient, 1, 1, FHIR);
     share_and_open(&mut world, &patient, 1, &[3, 4, 5]);
 }
+
+#[test]
+fn a_complaint_sent_just_before_the_deadline_cannot_fail_the_ceremony() {
+    // node 2 deals garbage to itself, lets everyone confirm, and complains about its own
+    // dealing at the last slot: the confirmations are void, but the deadline moves a window on
+    let mut world = ceremony_of_five();
+    let t = world.ceremony().threshold;
+    let mut bad = world.dealing_bytes(2);
+    bad[ceremony::encrypted_share_offset(t, 2)] ^= 1;
+    world.post_dealing(2, &bad).expect("the dealing passes the public checks");
+    for i in [1, 3, 4, 5] {
+        world.deal(i).expect("deal");
+    }
+    for j in [1, 3, 4, 5] {
+        world.confirm(j).expect("confirm");
+    }
+    let deadline = world.ceremony().confirm_deadline;
+    let slot = world.chain.0.get_sysvar::<solana_clock::Clock>().slot;
+    world.pass_slots(deadline - slot);
+    let complaint = world.complaint(2, 2);
+    world.complain(2, 2, complaint).expect("upheld at the deadline");
+    let ceremony = world.ceremony();
+    assert_eq!((ceremony.qualified, ceremony.confirmed), (0b11101, 0));
+    assert!(ceremony.confirm_deadline >= deadline + u64::from(WINDOW_SLOTS), "a full window to confirm again");
+    world.pass_slots(1);
+    expect_error(world.advance(), "NothingToAdvance");
+    for j in [1, 3, 4, 5] {
+        world.confirm(j).expect("confirm against the new Q");
+    }
+    assert_eq!(world.cluster_account().status, 2, "activated without node 2");
+
+    // and once a deadline has passed, nobody complains any more
+    let mut world = ceremony_of_five();
+    for i in 1..=5 {
+        world.deal(i).expect("deal");
+    }
+    world.pass_slots(3 * u64::from(WINDOW_SLOTS));
+    let complaint = world.complaint(4, 1);
+    expect_error(world.complain(4, 1, complaint), "DeadlinePassed");
+}

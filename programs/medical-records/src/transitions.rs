@@ -50,8 +50,11 @@ pub fn close_dealing(cluster_address: &Address, ceremony: &mut Ceremony) {
 }
 
 /// Dealer `dealer` is out: its dealing stops counting, and once `Q` is fixed every fold and
-/// every confirmation is void (the weights and the shares change with `Q`).
-pub fn disqualify(cluster_address: &Address, ceremony: &mut Ceremony, dealer: u8) {
+/// every confirmation is void (the weights and the shares change with `Q`), so the confirm
+/// deadline moves to a full window from `slot`: a complaint sent just before the deadline
+/// cannot leave the others too little time to fold and confirm again. (Both deadlines move
+/// by the same amount, keeping the window `confirm_deadline − deal_deadline`.)
+pub fn disqualify(cluster_address: &Address, ceremony: &mut Ceremony, dealer: u8, slot: u64) {
     let bit = 1u16 << (dealer - 1);
     ceremony.disqualified = (ceremony.disqualified.get() | bit).into();
     if ceremony.phase() == CeremonyPhase::Confirming {
@@ -60,6 +63,13 @@ pub fn disqualify(cluster_address: &Address, ceremony: &mut Ceremony, dealer: u8
         ceremony.aggregate = [[0; 32]; crate::state::MAX_NODES];
         ceremony.confirmed = 0u16.into();
         ceremony.verification_shares = [[0; 32]; crate::state::MAX_NODES];
+        let window = ceremony.confirm_deadline.get().saturating_sub(ceremony.deal_deadline.get());
+        let extended = slot.saturating_add(window);
+        if extended > ceremony.confirm_deadline.get() {
+            let shift = extended - ceremony.confirm_deadline.get();
+            ceremony.deal_deadline = ceremony.deal_deadline.get().saturating_add(shift).into();
+            ceremony.confirm_deadline = extended.into();
+        }
         if count(ceremony.qualified.get()) < ceremony.fewest_qualified() {
             fail(cluster_address, ceremony);
         }

@@ -8,7 +8,7 @@ use anchor_lang::{address_eq, prelude::*};
 
 use crate::{
     errors::MedShareError,
-    state::{Ceremony, CeremonyPhase, Cluster},
+    state::{Ceremony, CeremonyPhase, Cluster, MemberStatus},
     transitions,
 };
 
@@ -34,7 +34,9 @@ pub fn handler(ctx: &mut Context<AdvanceCeremony>, epoch: u64) -> Result<()> {
     match ceremony.phase() {
         CeremonyPhase::Dealing if slot > ceremony.deal_deadline.get() => transitions::close_dealing(&cluster_address, ceremony),
         CeremonyPhase::Confirming if slot > ceremony.confirm_deadline.get() => {
-            if transitions::count(ceremony.confirmed.get()) >= u32::from(ceremony.threshold) {
+            // only active members serve: a confirmed member suspended or removed since does not count
+            let serving = ceremony.confirmed.get() & ctx.accounts.cluster.members_with(MemberStatus::Active);
+            if transitions::count(serving) >= u32::from(ceremony.threshold) {
                 transitions::activate(&cluster_address, &mut ctx.accounts.cluster, ceremony);
             } else {
                 transitions::fail(&cluster_address, ceremony);

@@ -11,7 +11,7 @@ use encrypted_circuits::ceremony::{judge_complaint, ComplaintVerdict, DealingVie
 use crate::{
     errors::MedShareError,
     events::{ComplaintDismissed, ComplaintUpheld},
-    state::{Ceremony, CeremonyPhase, Cluster, Dealing},
+    state::{Ceremony, CeremonyPhase, Cluster, Dealing, MemberStatus},
     transitions,
 };
 
@@ -42,7 +42,12 @@ pub fn handler(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [
     require!(ceremony.epoch.get() == epoch && cluster.ceremony_epoch.get() == epoch, MedShareError::WrongEpoch);
     require!(dealing.epoch.get() == epoch && dealing.dealer == dealer, MedShareError::AccountMismatch);
     require!(matches!(ceremony.phase(), CeremonyPhase::Dealing | CeremonyPhase::Confirming), MedShareError::WrongCeremonyPhase);
-    let receiver = cluster.member_by_authority(&authority).ok_or(MedShareError::NotAMember)?.index;
+    let member = cluster.member_by_authority(&authority).ok_or(MedShareError::NotAMember)?;
+    require!(member.status() == MemberStatus::Active, MedShareError::WrongMemberStatus);
+    let receiver = member.index;
+    // after the confirm deadline a complaint could only wipe the confirmations just before
+    // `advance_ceremony` counts them
+    require!(Clock::get()?.slot <= ceremony.confirm_deadline.get(), MedShareError::DeadlinePassed);
     require!(ceremony.receivers.get() & (1 << (receiver - 1)) != 0, MedShareError::NotAReceiver);
     require!((1..=crate::state::MAX_NODES as u8).contains(&dealer), MedShareError::NotADealer);
     let dealer_bit = 1u16 << (dealer - 1);
@@ -67,7 +72,7 @@ pub fn handler(ctx: &mut Context<Complain>, epoch: u64, dealer: u8, complaint: [
     match verdict {
         ComplaintVerdict::Upheld => {
             emit!(ComplaintUpheld { cluster: cluster_address, epoch, dealer, receiver, faults });
-            transitions::disqualify(&cluster_address, ceremony, dealer);
+            transitions::disqualify(&cluster_address, ceremony, dealer, Clock::get()?.slot);
             if ceremony.phase() == CeremonyPhase::Dealing && transitions::every_dealer_is_in(ceremony) {
                 transitions::close_dealing(&cluster_address, ceremony);
             }

@@ -12,7 +12,8 @@ pub const MAX_NODES: usize = 16;
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClusterStatus {
-    /// Created; no key yet (members are being invited, or the first key generation failed).
+    /// Created; no key yet (members are being invited). A key generation that fails leaves
+    /// the cluster in `Ceremony`, without a key, until another one activates.
     Registering = 0,
     /// A key generation is running and there is no key: nothing is served.
     Ceremony = 1,
