@@ -92,9 +92,10 @@ pub struct CeremonyHistory {
     pub dealers: Vec<u8>,
     /// Who was to receive.
     pub receivers: Vec<u8>,
-    /// The deal deadline slot.
+    /// The deal deadline slot as started (an upheld complaint moves both deadlines later,
+    /// without an event: the `Ceremony` account holds the current ones).
     pub deal_deadline: u64,
-    /// The confirm deadline slot.
+    /// The confirm deadline slot as started (see `deal_deadline`).
     pub confirm_deadline: u64,
     /// Dealers whose dealing verified, in order.
     pub dealt: Vec<u8>,
