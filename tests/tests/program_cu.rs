@@ -5,7 +5,7 @@
 //! complaint upheld) and a wrong complaint (dismissed), and the largest ceremony
 //! (16 members, t' = 16) is run to see its instructions fit their compute budgets.
 
-use encrypted_circuits::ceremony::{self, DealingView, TransportSecret, encrypted_share_offset};
+use encrypted_circuits::ceremony::{TransportSecret, encrypted_share_offset};
 use medshare_client::{PROGRAM_ID, accounts::CeremonyPhase, events::Event, instructions as ix};
 use medshare_tests::{
     program_idl,
@@ -15,22 +15,10 @@ use rand::SeedableRng;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
 
-/// Receiver `j`'s complaint against `dealer` in the latest ceremony.
-fn complaint(world: &World, rng: &mut rand::rngs::StdRng, j: u8, dealer: u8) -> [u8; 96] {
-    let on_chain = world.ceremony();
-    let bytes = world.dealing(on_chain.epoch, dealer).bytes;
-    let view = DealingView::parse(&bytes, on_chain.threshold).expect("a complete dealing");
-    let context = world.ceremony_context(on_chain.epoch);
-    ceremony::complain(rng, &context, u16::from(dealer), u16::from(j), &world.nodes[usize::from(j) - 1].transport, &view).expect("complaint")
-}
-
 /// Receiver `j` complains against `dealer`; the transaction's CU and events.
-fn complain(world: &mut World, rng: &mut rand::rngs::StdRng, j: u8, dealer: u8) -> (u64, Vec<Event>) {
-    let complaint = complaint(world, rng, j, dealer);
-    let authority = world.nodes[usize::from(j) - 1].authority.insecure_clone();
-    let epoch = world.ceremony().epoch;
-    let cluster = world.cluster;
-    let sent = world.ok("complain", &authority, &[], &ix::complain_transaction(&authority.pubkey(), &cluster, epoch, dealer, complaint));
+fn complain(world: &mut World, j: u8, dealer: u8) -> (u64, Vec<Event>) {
+    let complaint = world.complaint(j, dealer);
+    let sent = world.complain(j, dealer, complaint).unwrap_or_else(|e| panic!("complain: {:?}\n{}", e.err, e.logs.join("\n")));
     (sent.compute_units_consumed, sent.events)
 }
 
@@ -71,11 +59,11 @@ fn every_instruction_is_measured() {
             units.insert("post_dealing (last dealing: checks it and closes dealing)".into(), sent.compute_units_consumed);
         }
     }
-    let (upheld, events) = complain(&mut world, &mut rng, 2, 1);
+    let (upheld, events) = complain(&mut world, 2, 1);
     assert!(events.iter().any(|e| matches!(e, Event::ComplaintUpheld(c) if c.dealer == 1 && c.receiver == 2)), "{events:?}");
     units.insert("complain".into(), upheld);
     units.insert("complain (upheld: dealer disqualified)".into(), upheld);
-    let (dismissed, events) = complain(&mut world, &mut rng, 3, 2);
+    let (dismissed, events) = complain(&mut world, 3, 2);
     assert!(events.iter().any(|e| matches!(e, Event::ComplaintDismissed(c) if c.dealer == 2 && c.receiver == 3)), "{events:?}");
     units.insert("complain (dismissed: complainer at fault)".into(), dismissed);
     let folds = fold_all(&mut world);

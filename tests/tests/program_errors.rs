@@ -58,7 +58,7 @@
 //! | 6050 | WrongMemberStatus | suspend_node of an invitation; start_epoch naming an empty slot |
 //! | 6051 | NotAHolder | a partial from an active member that holds no share |
 
-use encrypted_circuits::ceremony::{self, DealingView, TransportSecret};
+use encrypted_circuits::ceremony::TransportSecret;
 use medshare_client::{PROGRAM_ID, accounts::CeremonyPhase, errors::PROGRAM_ERRORS, events::Event, instructions as ix};
 use medshare_tests::world::{Kind, Sent, WINDOW_SLOTS, World, expect_error};
 use rand::SeedableRng;
@@ -81,15 +81,6 @@ const RETIRED: &[(&str, &str)] = &[
         "members no longer confirm a PK they computed: each confirmation is checked against the public commitments alone (ConfirmationRejected, a fault)",
     ),
 ];
-
-/// Receiver `j`'s honest complaint against `dealer` in the latest ceremony.
-fn complaint(world: &World, rng: &mut rand::rngs::StdRng, j: u8, dealer: u8) -> [u8; 96] {
-    let on_chain = world.ceremony();
-    let bytes = world.dealing(on_chain.epoch, dealer).bytes;
-    let view = DealingView::parse(&bytes, on_chain.threshold).expect("a complete dealing");
-    let context = world.ceremony_context(on_chain.epoch);
-    ceremony::complain(rng, &context, u16::from(dealer), u16::from(j), &world.nodes[usize::from(j) - 1].transport, &view).expect("complaint")
-}
 
 #[test]
 fn every_error_code_is_hit() {
@@ -172,7 +163,7 @@ fn every_error_code_is_hit() {
     check("WrongCeremonyPhase", world.send("x", &node1, &[], &[post(&node1, 1, 1, 0, &[0; 32])]));
 
     // --- complaints and confirmations
-    let mut forged = complaint(&world, &mut rng, 3, 1);
+    let mut forged = world.complaint(3, 1);
     forged[64] ^= 1;
     check("InvalidComplaintProof", world.send("x", &node3, &[], &complain(&node3, 1, forged)));
     let finished = world.finish(1).expect("finish");
