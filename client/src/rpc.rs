@@ -10,7 +10,7 @@ use solana_keypair::Keypair;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
 use solana_signature::Signature;
-use solana_signer::Signer;
+use solana_signer::{Signer, signers::Signers};
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
@@ -45,6 +45,9 @@ pub enum TxError {
     /// The RPC node could not be reached or answered with an error: worth retrying.
     #[error("RPC error: {0}")]
     Rpc(String),
+    /// A signer could not sign (a missing or mistyped key, a hardware wallet that refused).
+    #[error("signing failed: {0}")]
+    Signing(String),
 }
 
 impl TxError {
@@ -54,7 +57,7 @@ impl TxError {
         match self {
             TxError::Rpc(_) => true,
             TxError::Transaction { error, .. } => matches!(error, TransactionError::BlockhashNotFound),
-            TxError::Program { .. } => false,
+            TxError::Program { .. } | TxError::Signing(_) => false,
         }
     }
 
@@ -137,12 +140,21 @@ impl Connection {
     }
 
     /// Signs with `payer` (fee payer) and `others`, sends, and waits for the connection's
-    /// commitment.
+    /// commitment: [`Connection::send_with`] for the common case of keypairs in memory.
     pub async fn send(&self, payer: &Keypair, others: &[&Keypair], instructions: &[Instruction]) -> Result<Signature, TxError> {
         let mut signers = vec![payer];
         signers.extend_from_slice(others);
+        self.send_with(&payer.pubkey(), &signers, instructions).await
+    }
+
+    /// Signs with every signer in `signers` (any [`Signer`]: a keypair, a hardware wallet,
+    /// a prompted seed phrase), `fee_payer` among them, sends, and waits for the
+    /// connection's commitment.
+    pub async fn send_with<T: Signers + ?Sized>(&self, fee_payer: &Address, signers: &T, instructions: &[Instruction]) -> Result<Signature, TxError> {
         let blockhash = self.rpc.get_latest_blockhash().await.map_err(TxError::from_client)?;
-        let tx = Transaction::new_signed_with_payer(instructions, Some(&payer.pubkey()), &signers, blockhash);
+        let message = solana_message::Message::new(instructions, Some(fee_payer));
+        let mut tx = Transaction::new_unsigned(message);
+        tx.try_sign(signers, blockhash).map_err(|error| TxError::Signing(error.to_string()))?;
         self.rpc.send_and_confirm_transaction(&tx).await.map_err(TxError::from_client)
     }
 
