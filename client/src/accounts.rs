@@ -712,6 +712,8 @@ impl ShareRequest {
     pub const COMPLETED: u8 = 1;
     /// `status` of a revoked request.
     pub const REVOKED: u8 = 2;
+    /// `status` of a request marked expired (`expire_share_request`) while pending.
+    pub const EXPIRED: u8 = 3;
 
     /// Whether the consent ended before `unix_time` (the program refuses partials then).
     pub fn expired_at(&self, unix_time: i64) -> bool {

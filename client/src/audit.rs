@@ -54,6 +54,9 @@ pub struct ShareHistory {
     pub completed: bool,
     /// Whether the owner revoked.
     pub revoked: bool,
+    /// Whether someone marked it expired on chain (`expire_share_request`); an unmarked
+    /// request past `expires_at` is just as dead.
+    pub marked_expired: bool,
 }
 
 /// How a ceremony ended.
@@ -249,6 +252,7 @@ impl AuditTrail {
             }
             Event::ShareCompleted(e) => self.shares.entry(e.request).or_default().completed = true,
             Event::ShareRevoked(e) => self.shares.entry(e.request).or_default().revoked = true,
+            Event::ShareRequestExpired(e) => self.shares.entry(e.request).or_default().marked_expired = true,
 
             Event::NodeInvited(e) => self.membership.push((e.cluster, e.index, MembershipChange::Invited(e.authority))),
             Event::NodeAccepted(e) => self.membership.push((e.cluster, e.index, MembershipChange::Accepted(e.authority, e.transport_key))),

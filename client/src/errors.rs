@@ -58,6 +58,8 @@ pub const PROGRAM_ERRORS: &[(&str, &str)] = &[
     ("InvalidWindow", "the ceremony window must be at least one slot"),
     ("WrongMemberStatus", "the member is in a state that does not allow this"),
     ("NotAHolder", "the node holds no share of the serving epoch"),
+    ("AlreadyFolded", "this dealing is already folded into the ceremony"),
+    ("NotExpired", "the share request is not pending past its expiry"),
 ];
 
 /// The name and message of a custom error code of the program, if it is one.
@@ -85,5 +87,6 @@ mod tests {
         assert_eq!(code("RecordSealedToOldKey"), Some(6034));
         assert_eq!(code("NoFreeSlot"), Some(6035));
         assert_eq!(code("NotAHolder"), Some(6051));
+        assert_eq!(code("NotExpired"), Some(6053));
     }
 }

@@ -114,6 +114,8 @@ events! {
     ShareRequestMoved { request: Address, cluster: Address, from_epoch: u64, to_epoch: u64, threshold: u8 }
     /// The owner withdrew consent.
     ShareRevoked { request: Address, record: Address, recipient: Address, was_completed: bool }
+    /// A pending request past its expiry was marked expired (by anyone).
+    ShareRequestExpired { request: Address, record: Address, expires_at: i64 }
     /// An account was closed (`kind`: 0 record, 1 share request, 2 dealing).
     AccountClosed { account: Address, kind: u8, by: Address }
 }

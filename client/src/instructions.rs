@@ -275,6 +275,12 @@ pub fn revoke_share(owner: &Address, request: &Address) -> Instruction {
     build("revoke_share", vec![signer(owner), writable(request)], &())
 }
 
+/// `expire_share_request`: anyone (the fee payer signs the transaction, not the instruction)
+/// marks a pending request past its expiry as expired.
+pub fn expire_share_request(request: &Address) -> Instruction {
+    build("expire_share_request", vec![writable(request)], &())
+}
+
 /// `close_record`: rent back to the owner.
 pub fn close_record(owner: &Address, record: &Address) -> Instruction {
     build("close_record", vec![payer(owner), writable(record)], &())

@@ -132,6 +132,7 @@ fn client_instructions() -> Vec<(&'static str, solana_instruction::Instruction)>
         ("share_patient_data", ix::share_patient_data(&a, &b, 0, &c, &a, 0).0),
         ("share_patient_data_callback", ix::share_patient_data_callback(&a, &b, &c, [0; 32], [0; 32], [0; 96], 0)),
         ("revoke_share", ix::revoke_share(&a, &b)),
+        ("expire_share_request", ix::expire_share_request(&a)),
         ("close_record", ix::close_record(&a, &b)),
         ("close_share_request", ix::close_share_request(&a, &b)),
         ("close_dealing", ix::close_dealing(&a, &b, 0, 1)),

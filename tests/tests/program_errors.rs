@@ -52,11 +52,13 @@
 //! | 6044 | DealingIncomplete | a complaint against a dealing of which one chunk is written |
 //! | 6045 | DealerDisqualified | a complaint against a dealer whose dealing was rejected |
 //! | 6046 | InvalidComplaintProof | a complaint whose Chaum–Pedersen response was changed |
-//! | 6047 | DealingsNotFolded | a confirmation before every qualified dealing is folded; a dealing folded twice |
+//! | 6047 | DealingsNotFolded | a confirmation before every qualified dealing is folded |
 //! | 6048 | NotEnoughMembers | start_epoch with t' = 4 for 3 members |
 //! | 6049 | InvalidWindow | start_epoch with a window of 0 slots |
 //! | 6050 | WrongMemberStatus | suspend_node of an invitation; start_epoch naming an empty slot |
 //! | 6051 | NotAHolder | a partial from an active member that holds no share |
+//! | 6052 | AlreadyFolded | a dealing folded twice |
+//! | 6053 | NotExpired | expire_share_request on a revoked request |
 
 use encrypted_circuits::ceremony::TransportSecret;
 use medshare_client::{PROGRAM_ID, accounts::CeremonyPhase, errors::PROGRAM_ERRORS, events::Event, instructions as ix};
@@ -172,7 +174,7 @@ fn every_error_code_is_hit() {
     check("DealingsNotFolded", world.send("x", &node1, &[], std::slice::from_ref(&confirm)));
     world.ok("fold_dealing", &admin, &[], &ix::fold_dealing_transaction(&cluster, 1, 1));
     check("DealingsNotFolded", world.send("x", &node1, &[], std::slice::from_ref(&confirm)));
-    check("DealingsNotFolded", world.send("x", &admin, &[], &ix::fold_dealing_transaction(&cluster, 1, 1)));
+    check("AlreadyFolded", world.send("x", &admin, &[], &ix::fold_dealing_transaction(&cluster, 1, 1)));
     check("NotADealer", world.send("x", &admin, &[], &ix::fold_dealing_transaction(&cluster, 1, 2)));
     world.ok("fold_dealing", &admin, &[], &ix::fold_dealing_transaction(&cluster, 1, 3));
     world.confirm(1).expect("confirm 1");
@@ -260,6 +262,7 @@ fn every_error_code_is_hit() {
     check("ShareRevoked", world.answer(1, &revoked));
 
     let expiring = world.share(&patient, &record, &doctor.wallet.pubkey(), now + 5).unwrap();
+    check("NotExpired", world.send("x", &admin, &[], &[ix::expire_share_request(&revoked)]));
     world.set_time(now + 6);
     check("ShareExpired", world.answer(1, &expiring));
 

@@ -3,7 +3,7 @@
 //! re-keying, a cheating node, and every error code of the program.
 
 use encrypted_circuits::Error as CryptoError;
-use medshare_client::{events::Event, instructions as ix};
+use medshare_client::{accounts::ShareRequest, events::Event, instructions as ix};
 use medshare_tests::world::{World, binding, expect_error};
 use solana_signer::Signer;
 
@@ -99,8 +99,22 @@ fn expiry_stops_partials_and_frees_the_request() {
     world.answer(1, &request).unwrap();
     let wallet = patient.wallet.insecure_clone();
     expect_error(world.send("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &request)]), "NotClosable");
+    // anyone may mark it expired, but only once it is past its expiry
+    let stranger = world.user().wallet;
+    expect_error(world.send("expire_share_request", &stranger, &[], &[ix::expire_share_request(&request)]), "NotExpired");
     world.set_time(now + 3601);
     expect_error(world.answer(2, &request), "ShareExpired");
+    let before = ShareRequest::decode(&world.account(&request).unwrap()).unwrap();
+    assert_eq!(before.status, ShareRequest::PENDING, "an expiry alone does not change the stored status");
+    world.ok("expire_share_request", &stranger, &[], &[ix::expire_share_request(&request)]);
+    let marked = ShareRequest::decode(&world.account(&request).unwrap()).unwrap();
+    assert_eq!(marked.status, ShareRequest::EXPIRED);
+    assert_eq!((marked.accepted, marked.partials.clone()), (before.accepted, before.partials.clone()), "the partials already in stay for the audit");
+    // leaves the pending scan every node runs (the memcmp on the status byte)
+    assert_eq!(&world.account(&request).unwrap()[ShareRequest::STATUS_OFFSET..ShareRequest::STATUS_OFFSET + 1], &[ShareRequest::EXPIRED]);
+    expect_error(world.send("expire_share_request", &stranger, &[], &[ix::expire_share_request(&request)]), "NotExpired");
+    expect_error(world.answer(2, &request), "ShareExpired");
+    expect_error(world.send("revoke_share", &wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &request)]), "ShareExpired");
     world.ok("close_share_request", &wallet, &[], &[ix::close_share_request(&wallet.pubkey(), &request)]);
 }
 

@@ -111,4 +111,8 @@ pub enum MedShareError {
     WrongMemberStatus,
     #[msg("the node holds no share of the serving epoch")]
     NotAHolder,
+    #[msg("this dealing is already folded into the ceremony")]
+    AlreadyFolded,
+    #[msg("the share request is not pending past its expiry")]
+    NotExpired,
 }

@@ -245,6 +245,15 @@ pub struct ShareRevoked {
     pub was_completed: bool,
 }
 
+/// A pending request past its expiry was marked expired (by anyone): no partial can land
+/// and no node scans it any more.
+#[event]
+pub struct ShareRequestExpired {
+    pub request: Address,
+    pub record: Address,
+    pub expires_at: i64,
+}
+
 /// An account was closed and its rent returned (`kind`: 0 record, 1 share request, 2 dealing).
 #[event]
 pub struct AccountClosed {

@@ -136,6 +136,11 @@ pub mod medical_records {
         instructions::revoke_share::handler(ctx)
     }
 
+    /// Anyone marks a pending request past its expiry as expired.
+    pub fn expire_share_request(ctx: &mut Context<ExpireShareRequest>) -> Result<()> {
+        instructions::expire_share_request::handler(ctx)
+    }
+
     /// Closes a record and returns its rent.
     pub fn close_record(ctx: &mut Context<CloseRecord>) -> Result<()> {
         instructions::close_accounts::close_record(ctx)

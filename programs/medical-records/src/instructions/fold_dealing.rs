@@ -38,7 +38,7 @@ pub fn handler(ctx: &mut Context<FoldDealing>, epoch: u64, dealer: u8) -> Result
     require!((1..=crate::state::MAX_NODES as u8).contains(&dealer), MedShareError::NotADealer);
     let bit = 1u16 << (dealer - 1);
     require!(ceremony.qualified.get() & bit != 0, MedShareError::NotADealer);
-    require!(ceremony.folded.get() & bit == 0, MedShareError::DealingsNotFolded);
+    require!(ceremony.folded.get() & bit == 0, MedShareError::AlreadyFolded);
 
     let qualified = transitions::qualified_indices(ceremony);
     let (_, weights) = share_weights(&qualified, ceremony.kind() == CeremonyKind::Resharing).map_err(|_| MedShareError::DealingsNotFolded)?;

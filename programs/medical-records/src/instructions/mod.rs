@@ -7,6 +7,7 @@ pub mod close_accounts;
 pub mod complain;
 pub mod confirm_ceremony;
 pub mod create_cluster;
+pub mod expire_share_request;
 pub mod fold_dealing;
 pub mod init_share_patient_data_comp_def;
 pub mod invite_node;
@@ -35,6 +36,8 @@ pub use complain::*;
 pub use confirm_ceremony::*;
 #[allow(ambiguous_glob_reexports)]
 pub use create_cluster::*;
+#[allow(ambiguous_glob_reexports)]
+pub use expire_share_request::*;
 #[allow(ambiguous_glob_reexports)]
 pub use fold_dealing::*;
 #[allow(ambiguous_glob_reexports)]

@@ -28,6 +28,7 @@ pub fn handler(ctx: &mut Context<RevokeShare>) -> Result<()> {
     let request = &mut ctx.accounts.request;
     require!(anchor_lang::address_eq(&request.owner, &owner), MedShareError::NotRecordOwner);
     require!(request.status != ShareStatus::Revoked as u8, MedShareError::ShareRevoked);
+    require!(request.status != ShareStatus::Expired as u8, MedShareError::ShareExpired);
     let was_completed = request.status == ShareStatus::Completed as u8;
     request.status = ShareStatus::Revoked as u8;
     emit!(ShareRevoked { request: request_address, record: request.record, recipient: request.recipient, was_completed });

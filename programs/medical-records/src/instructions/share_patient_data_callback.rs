@@ -42,6 +42,7 @@ pub fn handler(ctx: &mut Context<SharePatientDataCallback>, a: [u8; 32], e: [u8;
     match request.status {
         s if s == ShareStatus::Completed as u8 => return Err(MedShareError::ShareAlreadyCompleted.into()),
         s if s == ShareStatus::Revoked as u8 => return Err(MedShareError::ShareRevoked.into()),
+        s if s == ShareStatus::Expired as u8 => return Err(MedShareError::ShareExpired.into()),
         _ => {}
     }
     let expires_at = request.expires_at.get();

@@ -15,6 +15,9 @@ pub enum ShareStatus {
     Completed = 1,
     /// The owner withdrew consent.
     Revoked = 2,
+    /// It expired while pending and someone said so (`expire_share_request`), so that it
+    /// leaves every node's scan of pending requests.
+    Expired = 3,
 }
 
 /// A verified partial re-encryption `(A_i, E_i)` of node `index`.
