@@ -8,11 +8,13 @@
 //! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
 //! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
+//! | `keys`      | `keys sync --program-keypair FILE` writes a deployer's own program id where it appears (`declare_id!`, the client's `PROGRAM_ID`, `Anchor.toml`); `keys list` shows them |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
 //! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
 
 mod bench;
+mod keys;
 mod paths;
 mod sbf;
 mod setup;
@@ -38,8 +40,11 @@ fn main() -> Result<()> {
             sbf::build()?;
             bench::compute_units()
         }
+        "keys" => keys::run(rest),
         "help" | "--help" | "-h" => {
-            println!("usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu>");
+            println!(
+                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu | keys <sync --program-keypair FILE | list>>"
+            );
             Ok(())
         }
         other => bail!("unknown xtask command `{other}` (try `cargo xtask help`)"),
