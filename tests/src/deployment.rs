@@ -8,9 +8,12 @@
 
 use medshare_client::Address;
 use serde_json::Value;
+use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
+use solana_signature::Signature;
 use solana_signer::Signer;
 use std::{
+    collections::BTreeMap,
     io::{Read, Write},
     net::SocketAddr,
     path::{Path, PathBuf},
@@ -18,7 +21,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::{localnet::BlockingLocalnet, proxy::Proxy};
+use crate::{localnet::BlockingLocalnet, proxy::Proxy, rpc_proxy::RpcProxy};
 
 /// The test nodes' periodic backfill.
 const DEFAULT_BACKFILL_SECONDS: u64 = 5;
@@ -108,6 +111,27 @@ impl Run {
     }
 }
 
+/// A transaction a node's authority paid for, as the validator recorded it.
+#[derive(Clone, Debug)]
+pub struct NodeTransaction {
+    /// Its signature.
+    pub signature: Signature,
+    /// Whether it executed without error.
+    pub succeeded: bool,
+    /// The accounts its message names, fee payer first.
+    pub accounts: Vec<Address>,
+    /// Each instruction's first 8 data bytes (the program's instruction discriminator).
+    pub instructions: Vec<[u8; 8]>,
+}
+
+impl NodeTransaction {
+    /// Whether it names `account` and runs the program instruction `name`.
+    pub fn is(&self, name: &str, account: &Address) -> bool {
+        let discriminator = medshare_client::discriminator("global", name);
+        self.accounts.contains(account) && self.instructions.contains(&discriminator)
+    }
+}
+
 /// One `mpc-node` daemon.
 pub struct NodeProcess {
     /// Its cluster index (1-based).
@@ -121,6 +145,12 @@ pub struct NodeProcess {
     log: PathBuf,
     /// The websocket the node subscribes through (the validator's, or a test proxy's).
     ws_url: String,
+    /// Its `rpc_url` (the validator's, or a test [`RpcProxy`]'s).
+    rpc_url: String,
+    /// Its fail-over `rpc_urls` (none unless a test sets them).
+    rpc_urls: Vec<String>,
+    /// Further top-level config lines, key to TOML value (e.g. `min_fee_balance_lamports`).
+    settings: BTreeMap<String, String>,
     /// Seconds between its periodic backfills.
     backfill_seconds: u64,
     child: Option<Child>,
@@ -290,12 +320,14 @@ impl Deployment {
         Wallet { name: name.to_owned(), path, address: keypair.pubkey() }
     }
 
-    /// Runs `medshare --url <validator> --keypair <wallet> <args>`; with `verbose`, in
-    /// display form, printed; else with `--output json`.
+    /// Runs `medshare --url <validator> --keypair <wallet> --yes <args>`; with `verbose`, in
+    /// display form, printed; else with `--output json`. (`--yes`: the harness answers no
+    /// prompt, as any script; the CLI refuses destructive steps without it when stdin is not
+    /// a terminal.)
     pub fn medshare(&self, wallet: &Wallet, args: &[&str]) -> Run {
         let rpc = self.localnet.validator.rpc_url();
         let output = if self.options.verbose { "display" } else { "json" };
-        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", output];
+        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--yes", "--output", output];
         full.extend_from_slice(args);
         let run = self.run(&Binary::Medshare.path(), &full, &[]);
         if self.options.verbose {
@@ -310,7 +342,7 @@ impl Deployment {
     /// [`Deployment::medshare`] with `--output json` even when verbose, expected to succeed.
     pub fn medshare_json(&self, wallet: &Wallet, args: &[&str]) -> Value {
         let rpc = self.localnet.validator.rpc_url();
-        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--output", "json"];
+        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--yes", "--output", "json"];
         full.extend_from_slice(args);
         self.run(&Binary::Medshare.path(), &full, &[]).expect_success().json()
     }
@@ -353,9 +385,18 @@ impl Deployment {
 
     fn write_node_config(&self, node: &NodeProcess, fault: Option<&str>) {
         let fault = fault.map(|f| format!("\n[fault]\n{f}\n")).unwrap_or_default();
+        // only what a test set, so that configs stay loadable by daemons without these keys
+        let mut extra = String::new();
+        if !node.rpc_urls.is_empty() {
+            let urls: Vec<String> = node.rpc_urls.iter().map(|url| format!("\"{url}\"")).collect();
+            extra.push_str(&format!("rpc_urls = [{}]\n", urls.join(", ")));
+        }
+        for (key, value) in &node.settings {
+            extra.push_str(&format!("{key} = {value}\n"));
+        }
         let config = format!(
-            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\nceremony_poll_ms = 250\n{fault}",
-            self.localnet.validator.rpc_url(),
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\nceremony_poll_ms = 250\n{extra}{fault}",
+            node.rpc_url,
             node.ws_url,
             node.keypair.display(),
             self.cluster,
@@ -380,6 +421,9 @@ impl Deployment {
             vault: self.dir.join(format!("node-{index}-vault.json")),
             log: self.dir.join(format!("node-{index}.log")),
             ws_url: self.localnet.validator.rpc_pubsub_url(),
+            rpc_url: self.localnet.validator.rpc_url(),
+            rpc_urls: Vec::new(),
+            settings: BTreeMap::new(),
             backfill_seconds: DEFAULT_BACKFILL_SECONDS,
             child: None,
         };
@@ -450,6 +494,49 @@ impl Deployment {
         self.start_node(index);
     }
 
+    /// Restarts node `index` (running or not) reading JSON-RPC through a new [`RpcProxy`] to
+    /// the validator, with the validator itself as its one fail-over endpoint (`rpc_urls`)
+    /// if `failover`. Returns the proxy; the node keeps it as `rpc_url` until
+    /// [`Deployment::direct_rpc`].
+    pub fn rpc_proxy(&mut self, index: u8, failover: bool) -> RpcProxy {
+        let proxy = RpcProxy::to_url(&self.localnet.validator.rpc_url());
+        self.route_rpc(index, &proxy.url(), failover);
+        proxy
+    }
+
+    /// Restarts node `index` (running or not) with `primary` as its `rpc_url` and, if
+    /// `failover`, the validator itself as its one fail-over endpoint (`rpc_urls`). (Set
+    /// up a proxy's faults before, to have them from the daemon's first call on.)
+    pub fn route_rpc(&mut self, index: u8, primary: &str, failover: bool) {
+        let direct = self.localnet.validator.rpc_url();
+        let node = &mut self.nodes[usize::from(index) - 1];
+        node.rpc_url = primary.to_owned();
+        node.rpc_urls = if failover { vec![direct] } else { Vec::new() };
+        self.restart_node(index);
+    }
+
+    /// Restarts node `index` (running or not) on the validator's JSON-RPC, no fail-over.
+    pub fn direct_rpc(&mut self, index: u8) {
+        let node = &mut self.nodes[usize::from(index) - 1];
+        node.rpc_url = self.localnet.validator.rpc_url();
+        node.rpc_urls.clear();
+        self.restart_node(index);
+    }
+
+    /// Sets a top-level key of node `index`'s config (`value` in TOML, e.g. `"1000"` or
+    /// `"\"text\""`); it takes effect when the daemon next starts.
+    pub fn set_node_config(&mut self, index: u8, key: &str, value: &str) {
+        self.nodes[usize::from(index) - 1].settings.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Kills node `index` if it runs, and starts it again with its current config.
+    pub fn restart_node(&mut self, index: u8) {
+        if self.is_running(index) {
+            self.kill_node(index);
+        }
+        self.start_node(index);
+    }
+
     /// Kills node `index` at once (SIGKILL): nothing is flushed or finished.
     pub fn kill_node(&mut self, index: u8) {
         let mut child = self.nodes[usize::from(index) - 1].child.take().expect("node running");
@@ -486,6 +573,124 @@ impl Deployment {
     pub fn health(&self, index: u8) -> Option<Value> {
         let body = http_get(self.nodes[usize::from(index) - 1].metrics_addr, "/healthz")?;
         serde_json::from_str(&body).ok()
+    }
+
+    /// `GET /healthz` of node `index`: its HTTP status and JSON body, if it answers.
+    pub fn health_status(&self, index: u8) -> Option<(u16, Value)> {
+        let (status, body) = http_get_status(self.nodes[usize::from(index) - 1].metrics_addr, "/healthz")?;
+        Some((status, serde_json::from_str(&body).ok()?))
+    }
+
+    /// The reasons node `index`'s `/healthz` gives in `unhealthy` (none when it answers 200
+    /// or not at all).
+    pub fn unhealthy(&self, index: u8) -> Vec<String> {
+        match self.health_status(index) {
+            Some((status, body)) if status != 200 => {
+                body["unhealthy"].as_array().map(|reasons| reasons.iter().filter_map(|r| r.as_str().map(String::from)).collect()).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The sum of every sample of the metric family `family` (all label sets) of node
+    /// `index`, e.g. `medshare_node_races_total` (0 if absent).
+    pub fn metric_sum(&self, index: u8, family: &str) -> f64 {
+        let text = self.metrics_text(index);
+        text.lines()
+            .filter_map(|line| {
+                let rest = line.strip_prefix(family)?;
+                let value = if let Some(labelled) = rest.strip_prefix('{') { labelled.split_once("} ")?.1 } else { rest.strip_prefix(' ')? };
+                value.trim().parse::<f64>().ok()
+            })
+            .sum()
+    }
+
+    /// Node `index`'s authority keypair (the daemon's fee payer).
+    pub fn node_keypair(&self, index: u8) -> Keypair {
+        solana_keypair::read_keypair_file(&self.nodes[usize::from(index) - 1].keypair).expect("node keypair")
+    }
+
+    /// The lamports `address` holds (0 if the account does not exist).
+    pub fn balance(&self, address: &Address) -> u64 {
+        self.localnet.rpc.get_balance(address).expect("getBalance")
+    }
+
+    /// Moves `lamports` from the genesis mint to `address`.
+    pub fn fund(&self, address: &Address, lamports: u64) {
+        let mint = &self.localnet.mint;
+        let transfer = solana_system_interface::instruction::transfer(&mint.pubkey(), address, lamports);
+        let rpc = &self.localnet.rpc;
+        let tx =
+            solana_transaction::Transaction::new_signed_with_payer(&[transfer], Some(&mint.pubkey()), &[mint], rpc.get_latest_blockhash().expect("blockhash"));
+        rpc.send_and_confirm_transaction(&tx).expect("fund");
+    }
+
+    /// Empties node `index`'s authority into the genesis mint (the transfer's fee included):
+    /// the account is gone and the daemon can pay for nothing.
+    pub fn drain_node(&self, index: u8) {
+        let authority = self.node_keypair(index);
+        let rpc = &self.localnet.rpc;
+        let balance = self.balance(&authority.pubkey());
+        let blockhash = rpc.get_latest_blockhash().expect("blockhash");
+        let probe = solana_system_interface::instruction::transfer(&authority.pubkey(), &self.localnet.mint.pubkey(), balance);
+        let mut unsigned = solana_transaction::Transaction::new_with_payer(&[probe], Some(&authority.pubkey()));
+        unsigned.message.recent_blockhash = blockhash;
+        let fee = rpc.get_fee_for_message(&unsigned.message).expect("getFeeForMessage");
+        let transfer = solana_system_interface::instruction::transfer(&authority.pubkey(), &self.localnet.mint.pubkey(), balance - fee);
+        let tx = solana_transaction::Transaction::new_signed_with_payer(&[transfer], Some(&authority.pubkey()), &[&authority], blockhash);
+        rpc.send_and_confirm_transaction(&tx).expect("drain the node authority");
+        assert_eq!(self.balance(&authority.pubkey()), 0, "node {index}'s authority is empty");
+    }
+
+    /// Node `index`'s authority's newest transaction signature, if any: a mark for
+    /// [`Deployment::node_transactions`].
+    pub fn latest_node_signature(&self, index: u8) -> Option<Signature> {
+        use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+
+        let authority = self.nodes[usize::from(index) - 1].authority;
+        // (without a commitment the server answers at `finalized`, seconds behind)
+        let config = GetConfirmedSignaturesForAddress2Config { limit: Some(1), commitment: Some(CommitmentConfig::confirmed()), ..Default::default() };
+        let newest = self.localnet.rpc.get_signatures_for_address_with_config(&authority, config).expect("getSignaturesForAddress");
+        newest.first().map(|s| s.signature.parse().expect("a signature"))
+    }
+
+    /// Every transaction node `index`'s authority paid for after `since` (all of them for
+    /// `None`), newest first, as the validator records them at `confirmed`.
+    pub fn node_transactions(&self, index: u8, since: Option<Signature>) -> Vec<NodeTransaction> {
+        use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
+        use solana_rpc_client_api::config::RpcTransactionConfig;
+        use solana_transaction_status_client_types::UiTransactionEncoding;
+
+        let authority = self.nodes[usize::from(index) - 1].authority;
+        let rpc = &self.localnet.rpc;
+        let config = GetConfirmedSignaturesForAddress2Config { until: since, commitment: Some(CommitmentConfig::confirmed()), ..Default::default() };
+        let listed = rpc.get_signatures_for_address_with_config(&authority, config).expect("getSignaturesForAddress");
+        let read = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Base64),
+            commitment: Some(CommitmentConfig::confirmed()),
+            max_supported_transaction_version: Some(0),
+        };
+        listed
+            .into_iter()
+            .filter_map(|status| {
+                let signature: Signature = status.signature.parse().expect("a signature");
+                let tx = rpc.get_transaction_with_config(&signature, read).expect("getTransaction");
+                let decoded = tx.transaction.transaction.decode().expect("a base64 transaction");
+                let accounts = decoded.message.static_account_keys().to_vec();
+                // only what this node paid for: an admin's transaction naming it is not its own
+                (accounts.first() == Some(&authority)).then(|| NodeTransaction {
+                    signature,
+                    succeeded: status.err.is_none(),
+                    instructions: decoded
+                        .message
+                        .instructions()
+                        .iter()
+                        .map(|ix| ix.data.get(..8).map(|d| d.try_into().expect("8 bytes")).unwrap_or([0; 8]))
+                        .collect(),
+                    accounts,
+                })
+            })
+            .collect()
     }
 
     /// A counter or gauge of node `index` from `GET /metrics` (0 if absent).
@@ -561,13 +766,20 @@ fn free_local_address() -> SocketAddr {
     listener.local_addr().expect("address")
 }
 
-/// A minimal HTTP/1.0 GET (the nodes' status endpoints), `None` if nothing answers.
+/// A minimal HTTP/1.0 GET (the nodes' status endpoints): the body whatever the status,
+/// `None` if nothing answers.
 fn http_get(addr: SocketAddr, target: &str) -> Option<String> {
+    http_get_status(addr, target).map(|(_, body)| body)
+}
+
+/// [`http_get`] with the response's status code.
+fn http_get_status(addr: SocketAddr, target: &str) -> Option<(u16, String)> {
     let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(stream, "GET {target} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     let (head, body) = response.split_once("\r\n\r\n")?;
-    head.starts_with("HTTP/1.").then(|| body.to_owned())
+    let status = head.strip_prefix("HTTP/1.")?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_owned()))
 }

@@ -4,14 +4,19 @@
 //! - [`svm`]: the real SBF binary (`target/deploy/medical_records.so`) in LiteSVM;
 //! - [`localnet`]: an in-process `solana-test-validator` (agave 4.2.2, the same line as
 //!   LiteSVM) with the program deployed through the upgradeable loader, reached over
-//!   JSON-RPC and the websocket, as a real cluster is.
+//!   JSON-RPC and the websocket, as a real cluster is;
+//! - [`deployment`]: a whole deployment (validator, `mpc-node` processes, the CLI), with
+//!   [`rpc_proxy`] (a fault-injecting JSON-RPC proxy: 429s, latency, resets, stale reads,
+//!   swallowed sends, short-lived blockhashes) and [`proxy`] (a websocket a test can cut)
+//!   between a node and the validator.
 //!
-//! Both need `cargo xtask build-sbf` to have run (`cargo xtask test` does it first).
+//! All but the proxies need `cargo xtask build-sbf` to have run (`cargo xtask test` does it first).
 
 pub mod chain;
 pub mod deployment;
 pub mod localnet;
 pub mod proxy;
+pub mod rpc_proxy;
 pub mod svm;
 pub mod world;
 

@@ -34,15 +34,30 @@ pub struct Localnet {
 /// Each validator in one process gets its own block of ports.
 static NEXT_SLOT: AtomicU16 = AtomicU16::new(0);
 
+/// Blocks of 100 ports from 20000 the validators choose among (below 32768, where the
+/// kernel picks ephemeral ports).
+const PORT_BLOCKS: u16 = 120;
+
+/// Whether nobody holds `port` on 127.0.0.1 (UDP and TCP, as gossip binds both) right now.
+fn gossip_port_free(port: u16) -> bool {
+    std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
 /// The validator's configuration: the program deployed through the upgradeable loader
 /// (unless `with_program` is false: then `medshare-migrations` deploys it over RPC), its
 /// own ports and ledger, transaction history on. Returns it and the ledger path.
 fn genesis(with_program: bool) -> (TestValidatorGenesis, PathBuf) {
     let mut genesis = TestValidatorGenesis::default();
     // The debug build's default port range includes a port already taken on these
-    // machines: choose a block per process and per validator.
+    // machines: choose a block per process and per validator, and skip blocks whose gossip
+    // port (the one port the validator binds exactly) another process holds — test
+    // processes run side by side and their pids may map to the same block.
     let slot = NEXT_SLOT.fetch_add(1, Ordering::SeqCst);
-    let base = 20_000 + ((std::process::id() % 40) as u16 * 4 + slot % 4) * 100;
+    let first = (std::process::id() % 40) as u16 * 4 + slot % 4;
+    let base = (0..PORT_BLOCKS)
+        .map(|k| 20_000 + ((first + k * 7) % PORT_BLOCKS) * 100)
+        .find(|&base| gossip_port_free(base))
+        .expect("a free block of 100 ports between 20000 and 32000 (below the ephemeral range)");
     genesis.port_range((base, base + 100)).gossip_port(base);
     // Without a ledger path it would create one inside the cargo registry's sources.
     let ledger = std::env::temp_dir().join(format!("medshare-ledger-{}-{slot}", std::process::id()));

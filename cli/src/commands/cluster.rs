@@ -1,6 +1,8 @@
 //! `cluster create | invite | accept | suspend-node | remove-node | replace-node | new-epoch |
-//! reshare | advance | register-circuit | status`: the consortium admin's commands, the one a
-//! node authority signs (`accept`) and the one anyone may send (`advance`).
+//! reshare | advance | fold | register-circuit | close-dealing | status`: the consortium
+//! admin's commands, the ones a node authority signs (`accept`, `close-dealing`) and the ones
+//! anyone may send (`advance`, `fold`). Suspending, removing and replacing a node and starting
+//! a ceremony ask first (`--yes` to skip), and so does closing a dealing.
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
@@ -12,7 +14,6 @@ use medshare_client::{
     pda,
 };
 use serde_json::{Value, json};
-use solana_signer::Signer;
 use std::{path::PathBuf, time::Duration};
 
 use crate::{
@@ -95,6 +96,17 @@ pub enum ClusterCommand {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
         wait: Duration,
     },
+    /// Closes a dealing of a ceremony that is over (neither running nor serving) and returns its rent to the dealer; the wallet must be the dealer's node authority.
+    CloseDealing {
+        /// The cluster.
+        cluster: String,
+        /// The ceremony's epoch.
+        #[arg(long)]
+        epoch: u64,
+        /// The dealer's index (default: the wallet's own index in the cluster).
+        #[arg(long)]
+        dealer: Option<u8>,
+    },
     /// The cluster's key, members and their faults, and the latest ceremony's progress.
     Status {
         /// The cluster.
@@ -125,7 +137,7 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
         ClusterCommand::Create { id } => {
             let admin = session.wallet()?;
             let (instruction, cluster) = ix::create_cluster(&admin.pubkey(), id);
-            let signature = session.connection.send(&admin, &[], &[instruction]).await?;
+            let signature = session.send(&[instruction]).await?;
             let json = json!({ "cluster": cluster.to_string(), "admin": admin.pubkey().to_string(), "id": id, "signature": signature.to_string() });
             let text = format!(
                 "created cluster {cluster} (id {id}); next: `medshare cluster invite {cluster} --authority <NODE>` for each node, \
@@ -137,7 +149,7 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
             let admin = session.wallet()?;
             let cluster = session::address(&cluster, "cluster")?;
             let authority = session::address(&authority, "node authority")?;
-            let signature = session.connection.send(&admin, &[], &[ix::invite_node(&admin.pubkey(), &cluster, &authority)]).await?;
+            let signature = session.send(&[ix::invite_node(&admin.pubkey(), &cluster, &authority)]).await?;
             let index = session.cluster(&cluster).await?.member(&authority).map(|m| m.index);
             let json = json!({ "cluster": cluster.to_string(), "authority": authority.to_string(), "index": index, "signature": signature.to_string() });
             let text = format!(
@@ -151,14 +163,18 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
         ClusterCommand::SuspendNode { cluster, index } => {
             let admin = session.wallet()?;
             let address = session::address(&cluster, "cluster")?;
-            let signature = session.connection.send(&admin, &[], &[ix::suspend_node(&admin.pubkey(), &address, index)]).await?;
+            let who = member_description(session, &address, index).await?;
+            session.confirm(&format!("suspend node {index}{who} of cluster {address}: its partials are refused from now on"))?;
+            let signature = session.send(&[ix::suspend_node(&admin.pubkey(), &address, index)]).await?;
             let json = json!({ "cluster": address.to_string(), "index": index, "status": "suspended", "signature": signature.to_string() });
             Ok(Report::new(json, format!("suspended node {index} of cluster {address}\nsignature {signature}")))
         }
         ClusterCommand::RemoveNode { cluster, index } => {
             let admin = session.wallet()?;
             let address = session::address(&cluster, "cluster")?;
-            let signature = session.connection.send(&admin, &[], &[ix::remove_node(&admin.pubkey(), &address, index)]).await?;
+            let who = member_description(session, &address, index).await?;
+            session.confirm(&format!("remove node {index}{who} from cluster {address}"))?;
+            let signature = session.send(&[ix::remove_node(&admin.pubkey(), &address, index)]).await?;
             let state = session.cluster(&address).await?;
             let status = state.member_at(index).map_or("empty", |m| m.status.name());
             let json = json!({ "cluster": address.to_string(), "index": index, "status": status, "signature": signature.to_string() });
@@ -177,7 +193,9 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
             let address = session::address(&cluster, "cluster")?;
             let authority = session::address(&authority, "node authority")?;
             let instructions = [ix::remove_node(&admin.pubkey(), &address, index), ix::invite_node(&admin.pubkey(), &address, &authority)];
-            let signature = session.connection.send(&admin, &[], &instructions).await?;
+            let who = member_description(session, &address, index).await?;
+            session.confirm(&format!("remove node {index}{who} from cluster {address} and invite {authority} in its place"))?;
+            let signature = session.send(&instructions).await?;
             let new_index = session.cluster(&address).await?.member(&authority).map(|m| m.index);
             let json = json!({
                 "cluster": address.to_string(), "removed": index, "authority": authority.to_string(), "index": new_index, "signature": signature.to_string(),
@@ -212,13 +230,63 @@ pub async fn run(session: &Session, command: ClusterCommand) -> Result<Report> {
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            let signature = session.connection.send(&admin, &[], &[ix::init_share_patient_data_comp_def(&admin.pubkey(), &cluster)]).await?;
+            let signature = session.send(&[ix::init_share_patient_data_comp_def(&admin.pubkey(), &cluster)]).await?;
             let circuit = pda::circuit(&cluster);
             let json = json!({ "cluster": cluster.to_string(), "circuit": circuit.to_string(), "signature": signature.to_string() });
             Ok(Report::new(json, format!("registered the share circuit {circuit} for cluster {cluster}\nsignature {signature}")))
         }
+        ClusterCommand::CloseDealing { cluster, epoch, dealer } => close_dealing(session, &cluster, epoch, dealer).await,
         ClusterCommand::Status { cluster } => status(session, &cluster).await,
     }
+}
+
+/// ` (authority X, status)` of member `index`, for confirmations; empty when the slot is empty.
+async fn member_description(session: &Session, cluster: &Address, index: u8) -> Result<String> {
+    let state = session.cluster(cluster).await?;
+    Ok(state.member_at(index).map_or_else(String::new, |m| format!(" ({}, {})", m.authority, m.status.name())))
+}
+
+/// `close-dealing`: the dealer's authority closes its dealing of a ceremony that is over.
+async fn close_dealing(session: &Session, cluster: &str, epoch: u64, dealer: Option<u8>) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let address = session::address(cluster, "cluster")?;
+    let state = session.cluster(&address).await?;
+    let dealer = match dealer {
+        Some(index) => index,
+        None => state.member(&wallet.pubkey()).map(|m| m.index).ok_or_else(|| {
+            anyhow::anyhow!("the wallet {} is no member of cluster {address}: give --dealer, and sign with that node's authority", wallet.pubkey())
+        })?,
+    };
+    let member = state.member_at(dealer).ok_or_else(|| anyhow::anyhow!("cluster {address} has no node {dealer}"))?;
+    session::require_signer(wallet, &member.authority, &format!("authority of node {dealer}"))?;
+    if epoch == state.epoch || epoch == state.ceremony_epoch {
+        bail!(
+            "ceremony {epoch} of cluster {address} is still running or serving (serving epoch {}, latest ceremony {}): its dealings stay",
+            state.epoch,
+            state.ceremony_epoch
+        );
+    }
+    let dealing = pda::dealing(&address, epoch, dealer);
+    let lamports = session.connection.rpc.get_balance(&dealing).await?;
+    if lamports == 0 {
+        bail!("node {dealer} has no dealing for ceremony {epoch} of cluster {address} ({dealing} does not exist)");
+    }
+    session.confirm(&format!(
+        "close node {dealer}'s dealing {dealing} of ceremony {epoch}: {} SOL of rent goes back to {}",
+        super::records::sol(lamports),
+        member.authority
+    ))?;
+    let signature = session.send(&[ix::close_dealing(&wallet.pubkey(), &address, epoch, dealer)]).await?;
+    let json = json!({
+        "cluster": address.to_string(), "epoch": epoch, "dealer": dealer, "dealing": dealing.to_string(), "lamports_returned": lamports,
+        "returned_to": member.authority.to_string(), "signature": signature.to_string(),
+    });
+    let text = format!(
+        "closed node {dealer}'s dealing of ceremony {epoch}: {} SOL ({lamports} lamports) returned to {}\nsignature {signature}",
+        super::records::sol(lamports),
+        member.authority
+    );
+    Ok(Report::new(json, text))
 }
 
 /// Reads a join request from `path` (`-`: stdin).
@@ -233,6 +301,9 @@ pub fn read_join_request(path: &std::path::Path) -> Result<JoinRequest> {
 
 /// `accept`: the node authority sends its join request.
 async fn accept(session: &Session, path: &std::path::Path) -> Result<Report> {
+    if path.as_os_str() == "-" && session.wallet_reads_stdin() {
+        bail!("the join request and the signer cannot both be read from stdin: give the join request as a file");
+    }
     let request = read_join_request(path)?;
     let wallet = session.wallet()?;
     if wallet.pubkey() != request.authority {
@@ -255,7 +326,7 @@ async fn accept(session: &Session, path: &std::path::Path) -> Result<Report> {
         }
         Some(_) => {}
     }
-    let signature = session.connection.send(&wallet, &[], &[request.accept_instruction()]).await?;
+    let signature = session.send(&[request.accept_instruction()]).await?;
     let index = session.cluster(&request.cluster).await?.member(&request.authority).map(|m| m.index);
     let json = json!({
         "cluster": request.cluster.to_string(), "authority": request.authority.to_string(), "index": index,
@@ -276,7 +347,7 @@ async fn start(session: &Session, args: CeremonyArgs, resharing: bool) -> Result
     let admin = session.wallet()?;
     let address = session::address(&args.cluster, "cluster")?;
     let cluster = session.cluster(&address).await?;
-    session::require_signer(&admin, &cluster.admin, "cluster admin")?;
+    session::require_signer(admin, &cluster.admin, "cluster admin")?;
     let epoch = cluster.next_ceremony_epoch();
     let active = cluster.members_with(MemberStatus::Active);
     let members = match &args.members {
@@ -290,7 +361,19 @@ async fn start(session: &Session, args: CeremonyArgs, resharing: bool) -> Result
         }
     };
     let build = if resharing { ix::reshare } else { ix::start_epoch };
-    let signature = session.connection.send(&admin, &[], &[build(&admin.pubkey(), &address, epoch, args.threshold, args.window_slots, members)]).await?;
+    let consequence = if resharing {
+        "new shares of the same cluster key; members left out hold no share once it activates"
+    } else {
+        "a new cluster key: every record must be re-keyed (`medshare rekey`) before it is shared again"
+    };
+    session.confirm(&format!(
+        "start ceremony {epoch} of cluster {address} ({}, {}-of-{} for members {}): {consequence}",
+        if resharing { "resharing" } else { "key generation" },
+        args.threshold,
+        members.count_ones(),
+        list_of(members)
+    ))?;
+    let signature = session.send(&[build(&admin.pubkey(), &address, epoch, args.threshold, args.window_slots, members)]).await?;
     let ceremony = session.ceremony(&address, epoch).await?;
     let mut json = ceremony_json(&ceremony, None);
     json["cluster"] = json!(address.to_string());
@@ -310,18 +393,17 @@ async fn start(session: &Session, args: CeremonyArgs, resharing: bool) -> Result
 
 /// `advance`: anyone moves the latest ceremony past a deadline.
 async fn advance(session: &Session, cluster: &str) -> Result<Report> {
-    let wallet = session.wallet()?;
     let address = session::address(cluster, "cluster")?;
     let state = session.cluster(&address).await?;
     let Some(before) = latest_ceremony(session, &address, &state).await? else { bail!("cluster {address} has no ceremony to advance") };
     let epoch = before.epoch;
-    let signature = match session.connection.send(&wallet, &[], &[ix::advance_ceremony(&address, epoch)]).await {
+    let signature = match session.send_tx(&[ix::advance_ceremony(&address, epoch)]).await? {
         Ok(signature) => signature,
         Err(error) if error.program_error() == Some("NothingToAdvance") => {
             let slot = session.connection.rpc.get_slot().await.ok();
             bail!("{error}\nceremony {epoch}: {}{}", summary(&before), slot.map_or_else(String::new, |s| format!(" (current slot {s})")))
         }
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(session::tx_error(error)),
     };
     let after = session.ceremony(&address, epoch).await?;
     let mut json = ceremony_json(&after, None);
@@ -339,7 +421,6 @@ async fn advance(session: &Session, cluster: &str) -> Result<Report> {
 
 /// `fold`: anyone folds the latest ceremony's qualified dealings not folded yet, one transaction each.
 async fn fold(session: &Session, cluster: &str) -> Result<Report> {
-    let wallet = session.wallet()?;
     let address = session::address(cluster, "cluster")?;
     let state = session.cluster(&address).await?;
     let Some(ceremony) = latest_ceremony(session, &address, &state).await? else { bail!("cluster {address} has no ceremony") };
@@ -350,14 +431,14 @@ async fn fold(session: &Session, cluster: &str) -> Result<Report> {
     let mut folded = Vec::new();
     let mut signatures = Vec::new();
     for dealer in ceremony.unfolded() {
-        match session.connection.send(&wallet, &[], &ix::fold_dealing_transaction(&address, epoch, dealer)).await {
+        match session.send_tx(&ix::fold_dealing_transaction(&address, epoch, dealer)).await? {
             Ok(signature) => {
                 folded.push(dealer);
                 signatures.push(signature.to_string());
             }
             // a node folded it meanwhile
             Err(error) if error.program_error() == Some("DealingsNotFolded") && session.ceremony(&address, epoch).await?.is_folded(dealer) => {}
-            Err(error) => return Err(anyhow::Error::from(error).context(format!("folding dealer {dealer}'s dealing"))),
+            Err(error) => return Err(session::tx_error(error).context(format!("folding dealer {dealer}'s dealing"))),
         }
     }
     let after = session.ceremony(&address, epoch).await?;

@@ -4,7 +4,6 @@ use anyhow::{Result, bail};
 use encrypted_circuits::{keys::UserSecretKey, wallet_message::MAX_KEY_INDEX};
 use medshare_client::{instructions as ix, pda};
 use serde_json::json;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::{
@@ -33,7 +32,7 @@ enum Plan {
 /// registered, nothing when the registered key is one of the wallet's keys. With `--rotate`:
 /// the derived key after the registered one (#0 after a key that is not derived from this
 /// wallet for this domain).
-fn plan(session: &Session, wallet: &Keypair, registered: Option<[u8; 32]>, rotate: bool) -> Result<Plan> {
+fn plan(session: &Session, wallet: &dyn Signer, registered: Option<[u8; 32]>, rotate: bool) -> Result<Plan> {
     if let Some(key) = session.key_file()? {
         if rotate {
             bail!("--rotate derives the wallet's next key; with --encryption-key, register another key file instead");
@@ -68,7 +67,7 @@ pub async fn register(session: &Session, args: RegisterArgs) -> Result<Report> {
     let wallet = session.wallet()?;
     let address = pda::user_key(&wallet.pubkey());
     let registered = session.registered_key(&wallet.pubkey()).await?;
-    let (source, key) = match plan(session, &wallet, registered, args.rotate)? {
+    let (source, key) = match plan(session, wallet, registered, args.rotate)? {
         Plan::Keep(source, public_key) => {
             let json = json!({ "wallet": wallet.pubkey().to_string(), "public_key": hex::encode(public_key), "key_index": source.index(), "user_key": address.to_string(), "signature": null, "already_registered": true, "replaced": null });
             return Ok(Report::new(json, format!("encryption key {} ({source}) is already registered for {}", hex::encode(public_key), wallet.pubkey())));
@@ -77,7 +76,7 @@ pub async fn register(session: &Session, args: RegisterArgs) -> Result<Report> {
     };
     let public_key = key.public_key().to_bytes();
     let proof = key.prove_possession(&mut rand::rngs::OsRng, &wallet.pubkey().to_bytes());
-    let signature = session.connection.send(&wallet, &[], &[ix::register_user_key(&wallet.pubkey(), public_key, proof.to_bytes())]).await?;
+    let signature = session.send(&[ix::register_user_key(&wallet.pubkey(), public_key, proof.to_bytes())]).await?;
     let json = json!({
         "wallet": wallet.pubkey().to_string(), "public_key": hex::encode(public_key), "key_index": source.index(), "user_key": address.to_string(),
         "signature": signature.to_string(), "already_registered": false, "replaced": registered.map(hex::encode),
@@ -86,10 +85,20 @@ pub async fn register(session: &Session, args: RegisterArgs) -> Result<Report> {
     Ok(Report::new(json, format!("registered encryption key {} ({source}) for {}{replaced}\nsignature {signature}", hex::encode(public_key), wallet.pubkey())))
 }
 
+/// `address`: the wallet's address, and the fee payer's when it is another signer.
+pub fn address(session: &Session) -> Result<Report> {
+    let wallet = session.wallet()?.pubkey();
+    let fee_payer = session.fee_payer()?.pubkey();
+    let json = json!({ "address": wallet.to_string(), "fee_payer": fee_payer.to_string() });
+    let text = if fee_payer == wallet { wallet.to_string() } else { format!("{wallet}\nfee payer {fee_payer}") };
+    Ok(Report::new(json, text))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::session::tests::{session, wallet};
+    use solana_keypair::Keypair;
 
     fn registered(session: &Session, wallet: &Keypair, index: u32) -> Option<[u8; 32]> {
         Some(session.derived_key(wallet, index).unwrap().public_key().to_bytes())

@@ -27,20 +27,47 @@ pub enum Command {
     },
     /// Shares a record with a recipient's wallet (consent, optionally expiring).
     Share(shares::ShareArgs),
-    /// Revokes a share request.
+    /// Revokes a share request (asks first; --yes to skip).
     Revoke {
         /// The share request.
+        request: String,
+    },
+    /// Marks a pending share request past its expiry as expired (anyone may; the owner can then close it).
+    Expire {
+        /// The share request.
+        request: String,
+    },
+    /// Closes one's record and returns its rent; its ciphertext leaves the chain (asks first; --yes to skip).
+    CloseRecord {
+        /// The record (yours).
+        record: String,
+    },
+    /// Closes a finished share request (completed, revoked or expired) and returns its rent to the owner (asks first; --yes to skip).
+    CloseRequest {
+        /// The share request (of your record).
         request: String,
     },
     /// Lists share requests: to a recipient (default: the wallet), by an owner, or of a record.
     Requests(Scope),
     /// Opens a completed share (as its recipient) or one's own record (as its owner).
     Open(records::OpenArgs),
-    /// The history of a record, an owner or a recipient (default: everything), rebuilt from on-chain events alone.
-    Audit(Scope),
+    /// The history of a record, an owner or a recipient (default: everything), rebuilt from on-chain events alone, with a dated timeline.
+    Audit(audit::AuditArgs),
+    /// The wallet's address (and the fee payer's, when another), as `solana address` prints it.
+    Address,
+    /// The settings in effect and where each came from (flag, environment, Solana CLI config file, default).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Cluster administration.
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+}
+
+/// `config`.
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Prints the settings in effect, like `solana config get`.
+    Get,
 }
 
 /// Whose history or requests: one of a record, an owner or a recipient.
@@ -83,7 +110,7 @@ impl Scope {
 
 /// Runs `cli`'s command.
 pub async fn run(cli: Cli) -> Result<Report> {
-    let session = Session::new(&cli);
+    let session = Session::new(&cli)?;
     match cli.command {
         Command::RegisterKey(args) => keys::register(&session, args).await,
         Command::Store(args) => records::store(&session, args).await,
@@ -91,9 +118,17 @@ pub async fn run(cli: Cli) -> Result<Report> {
         Command::List { owner } => records::list(&session, owner).await,
         Command::Share(args) => shares::share(&session, args).await,
         Command::Revoke { request } => shares::revoke(&session, &request).await,
+        Command::Expire { request } => shares::expire(&session, &request).await,
+        Command::CloseRecord { record } => records::close_record(&session, &record).await,
+        Command::CloseRequest { request } => shares::close_request(&session, &request).await,
         Command::Requests(args) => shares::requests(&session, args).await,
         Command::Open(args) => records::open(&session, args).await,
         Command::Audit(args) => audit::audit(&session, args).await,
         Command::Cluster(command) => cluster::run(&session, command).await,
+        Command::Address => keys::address(&session),
+        Command::Config(ConfigCommand::Get) => {
+            let fee_payer = cli.fee_payer.as_deref();
+            Ok(Report::new(session.settings.json(fee_payer), session.settings.text(fee_payer)))
+        }
     }
 }

@@ -14,7 +14,10 @@ use medshare_client::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use solana_signer::Signer;
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use crate::{
     output::{Report, table},
@@ -66,7 +69,8 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
         Some(id) => id,
         None => next_record_id(session, &owner).await?,
     };
-    let stored = store_version(session, &wallet, &cluster_address, record_id, &plaintext, args.blob_dir.as_deref()).await?;
+    let what = format!("store {} as record id {record_id} of {owner}", args.file.display());
+    let stored = store_version(session, wallet, &cluster_address, record_id, &plaintext, args.blob_dir.as_deref(), &what).await?;
     let json = json!({
         "record": stored.address.to_string(), "record_id": record_id, "version": stored.version, "owner": owner.to_string(),
         "cluster": cluster_address.to_string(), "storage": stored.storage(), "plaintext_len": plaintext.len(),
@@ -102,9 +106,10 @@ pub async fn rekey(session: &Session, args: RekeyArgs) -> Result<Report> {
     let wallet = session.wallet()?;
     let address = session::address(&args.record, "record")?;
     let record = session.record(&address).await?;
-    session::require_signer(&wallet, &record.owner, "record owner")?;
-    let plaintext = open_as_owner(session, &wallet, &record, args.blob_dir.as_deref())?;
-    let stored = store_version(session, &wallet, &record.cluster, record.record_id, &plaintext, args.blob_dir.as_deref()).await?;
+    session::require_signer(wallet, &record.owner, "record owner")?;
+    let plaintext = open_as_owner(session, wallet, &record, args.blob_dir.as_deref())?;
+    let what = format!("re-key record {address} (version {} -> {})", record.version, record.version + 1);
+    let stored = store_version(session, wallet, &record.cluster, record.record_id, &plaintext, args.blob_dir.as_deref(), &what).await?;
     let json = json!({
         "record": address.to_string(), "previous_version": record.version, "version": stored.version,
         "previous_epoch": record.sealed_epoch, "storage": stored.storage(), "signature": stored.signature.to_string(),
@@ -132,14 +137,18 @@ impl Stored {
 }
 
 /// Seals `plaintext` as the next version of the wallet's record `record_id` (version 1 when
-/// it does not exist) under the cluster's current key, and writes it.
+/// it does not exist) under the cluster's current key, and writes it. Writing that takes more
+/// than one transaction (a sealed record over one chunk, stored inline: up to four
+/// transactions and their fees) is the costly kind of store: it asks first (`what` says
+/// what it is), unless `--yes`.
 async fn store_version(
     session: &Session,
-    wallet: &solana_keypair::Keypair,
+    wallet: &dyn Signer,
     cluster_address: &Address,
     record_id: u64,
     plaintext: &[u8],
     blob_dir: Option<&std::path::Path>,
+    what: &str,
 ) -> Result<Stored> {
     let owner = wallet.pubkey();
     let cluster = session.cluster(cluster_address).await?;
@@ -181,10 +190,19 @@ async fn store_version(
         Some(_) => vec![ix::store_patient_data(&owner, cluster_address, record_id, &store_args).0],
         None => ix::store_inline(&owner, cluster_address, record_id, &store_args, &ciphertext).0,
     };
+    if instructions.len() > 1 {
+        let rent = if version == 1 {
+            let lamports = session.connection.rpc.get_minimum_balance_for_rent_exemption(Record::LEN).await?;
+            format!("; the new record account locks {} SOL of rent from {owner} (returned by `medshare close-record`)", sol(lamports))
+        } else {
+            String::new()
+        };
+        session.confirm(&format!("{what}: {} bytes sealed, written in {} transactions, each paying a fee{rent}", ciphertext.len(), instructions.len()))?;
+    }
     let progress = progress_bar(ciphertext.len() as u64, "writing the record on chain");
     let mut signature = None;
     for (i, instruction) in instructions.into_iter().enumerate() {
-        signature = Some(session.connection.send(wallet, &[], &[instruction]).await?);
+        signature = Some(session.send(&[instruction]).await?);
         progress.set_position(((i + 1) * ix::INLINE_CHUNK).min(ciphertext.len()) as u64);
     }
     progress.finish_and_clear();
@@ -242,7 +260,8 @@ pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
                 "record": address.to_string(), "record_id": r.record_id, "version": r.version, "cluster": r.cluster.to_string(),
                 "storage": if r.storage == Record::BLOB { "blob" } else { "inline" }, "ciphertext_len": r.ciphertext_len,
                 "complete": r.written == r.ciphertext_len || r.storage == Record::BLOB, "shares": r.share_count,
-                "created_at": r.created_at, "updated_at": r.updated_at,
+                "created_at": crate::time::rfc3339(r.created_at), "updated_at": crate::time::rfc3339(r.updated_at),
+                "created_at_unix": r.created_at, "updated_at_unix": r.updated_at,
                 "uri": (r.storage == Record::BLOB).then(|| String::from_utf8_lossy(&r.uri).into_owned()),
             })
         })
@@ -258,10 +277,11 @@ pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
                 storage.to_owned(),
                 r.ciphertext_len.to_string(),
                 r.share_count.to_string(),
+                crate::time::human(r.updated_at),
             ]
         })
         .collect();
-    let text = format!("{} record(s) of {owner}\n{}", records.len(), table(&["RECORD", "ID", "VERSION", "STORAGE", "BYTES", "SHARES"], &rows));
+    let text = format!("{} record(s) of {owner}\n{}", records.len(), table(&["RECORD", "ID", "VERSION", "STORAGE", "BYTES", "SHARES", "UPDATED"], &rows));
     Ok(Report::new(json!({ "owner": owner.to_string(), "records": json }), text))
 }
 
@@ -271,8 +291,12 @@ pub struct OpenArgs {
     /// A share request (as its recipient) or a record (as its owner).
     pub address: String,
     /// Where to write the plaintext (default: stdout; with --output json it goes in the JSON).
+    /// The file is created readable by you alone (mode 0600); an existing file is kept unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the --out file if it exists (the new file is still created with mode 0600).
+    #[arg(long, requires = "out")]
+    pub force: bool,
     /// The blob store, for records kept off chain.
     #[arg(long, env = "MEDSHARE_BLOB_DIR")]
     pub blob_dir: Option<PathBuf>,
@@ -285,14 +309,18 @@ pub struct OpenArgs {
 pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
     let wallet = session.wallet()?;
     let address = session::address(&args.address, "record or share request")?;
+    if let Some(out) = &args.out {
+        // fail before any work rather than after the wait and the decryption
+        refuse_existing(out, args.force)?;
+    }
     let data = session.account(&address, "account").await?;
     let (record_address, record, plaintext, opened_as) = if let Ok(record) = Record::decode(&data) {
-        session::require_signer(&wallet, &record.owner, "record owner")?;
-        let plaintext = open_as_owner(session, &wallet, &record, args.blob_dir.as_deref())?;
+        session::require_signer(wallet, &record.owner, "record owner")?;
+        let plaintext = open_as_owner(session, wallet, &record, args.blob_dir.as_deref())?;
         (address, record, plaintext, "owner")
     } else if ShareRequest::decode(&data).is_ok() {
         let request = wait_for_completion(session, &address, args.wait).await?;
-        session::require_signer(&wallet, &request.recipient, "share's recipient")?;
+        session::require_signer(wallet, &request.recipient, "share's recipient")?;
         let record = session.record(&request.record).await?;
         if record.version != request.record_version {
             bail!("the record is at version {} now; this share was for version {}, whose ciphertext is gone", record.version, request.record_version);
@@ -300,7 +328,7 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         // the capsule must be the one this record version's owner sealed, for this record
         verify_request_capsule(&request, &record.cluster_key)
             .map_err(|e| anyhow!("share request {address} carries a capsule that is not this record's ({e}): refusing to combine"))?;
-        let (_, key) = session.key_matching(&wallet, &request.recipient_key)?.ok_or_else(|| {
+        let (_, key) = session.key_matching(wallet, &request.recipient_key)?.ok_or_else(|| {
             anyhow!("share request {address} was made to key {}, which is none of {}", hex::encode(request.recipient_key), session.keys_searched())
         })?;
         let key_point = medshare_client::context::combine_accepted(&request)?.open(&key)?;
@@ -314,7 +342,7 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
     let text = match &args.out {
         Some(path) => {
-            std::fs::write(path, &plaintext).with_context(|| format!("writing {}", path.display()))?;
+            write_private(path, &plaintext, args.force)?;
             json["out"] = json!(path);
             format!("opened record {record_address} v{} as {opened_as}: {} bytes written to {}", record.version, plaintext.len(), path.display())
         }
@@ -330,7 +358,7 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
 }
 
 /// The plaintext of one's own record, from its owner capsule.
-fn open_as_owner(session: &Session, wallet: &solana_keypair::Keypair, record: &Record, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
+fn open_as_owner(session: &Session, wallet: &dyn Signer, record: &Record, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
     // sealed to whichever of the wallet's keys was registered when this version was stored
     let capsule = Capsule::from_bytes(&record.owner_capsule)?;
     let (binding, ciphertext) = sealed_version(record, blob_dir)?;
@@ -365,13 +393,82 @@ async fn wait_for_completion(session: &Session, address: &Address, wait: Duratio
         match request.status {
             ShareRequest::COMPLETED => return Ok(request),
             ShareRequest::REVOKED => bail!("share request {address} was revoked by the owner"),
-            _ if request.expired_at(medshare_client::unix_now()) => bail!("share request {address} expired before it completed"),
+            ShareRequest::EXPIRED => bail!("share request {address} expired at {} before it completed", crate::time::human(request.expires_at)),
+            _ if request.expired_at(medshare_client::unix_now()) => {
+                bail!("share request {address} expired at {} before it completed", crate::time::human(request.expires_at))
+            }
             _ if std::time::Instant::now() >= deadline => {
                 bail!("share request {address} is pending: {} of {} partials in (try --wait 30s)", request.accepted_count, request.threshold)
             }
             _ => tokio::time::sleep(Duration::from_millis(400)).await,
         }
     }
+}
+
+/// Fails when `path` exists and `force` is not given.
+fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    if !force && std::fs::symlink_metadata(path).is_ok() {
+        bail!("{} exists: refusing to overwrite it (pass --force to replace it)", path.display());
+    }
+    Ok(())
+}
+
+/// Writes decrypted bytes to `path`, readable by the user alone: the file is created with
+/// mode 0600 (never created wider and then narrowed, so no other user can open it in
+/// between). Without `force` an existing file (or symlink) is refused, atomically
+/// (`O_CREAT | O_EXCL`). With `force` the bytes go to a new 0600 file next to it, renamed
+/// over `path`: the old file's wider mode, or a symlink's target, is never written to.
+pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let create = |target: &Path| std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(target);
+    if !force {
+        let mut file = create(path).map_err(|error| match error.kind() {
+            std::io::ErrorKind::AlreadyExists => anyhow!("{} exists: refusing to overwrite it (pass --force to replace it)", path.display()),
+            _ => anyhow!("creating {}: {error}", path.display()),
+        })?;
+        file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))?;
+        return Ok(());
+    }
+    let name = path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
+    let temporary = path.with_file_name(format!(".{}.medshare-{}.partial", name.to_string_lossy(), std::process::id()));
+    let written = create(&temporary).and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
+    if let Err(error) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        bail!("writing {}: {error}", path.display());
+    }
+    Ok(())
+}
+
+/// Lamports as SOL, for people.
+pub fn sol(lamports: u64) -> String {
+    format!("{}.{:09}", lamports / solana_native_token::LAMPORTS_PER_SOL, lamports % solana_native_token::LAMPORTS_PER_SOL)
+}
+
+/// `close-record`: the owner closes a record and gets its rent back. The ciphertext leaves
+/// the chain (a blob stays wherever it is kept); share requests of it can no longer be opened.
+pub async fn close_record(session: &Session, record: &str) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let address = session::address(record, "record")?;
+    let on_chain = session.record(&address).await?;
+    session::require_signer(wallet, &on_chain.owner, "record owner")?;
+    let lamports = session.connection.rpc.get_balance(&address).await?;
+    let pending = session.connection.program_accounts("ShareRequest", &[(ShareRequest::RECORD_OFFSET, address.as_ref())]).await?;
+    let pending = pending.iter().filter_map(|(_, data)| ShareRequest::decode(data).ok()).filter(|r| r.status == ShareRequest::PENDING).count();
+    let unopenable = if pending > 0 { format!("; {pending} pending share request(s) of it can then never be opened") } else { String::new() };
+    session.confirm(&format!(
+        "close record {address} (id {}, version {}): its ciphertext is deleted from the chain and {} SOL of rent goes back to {}{unopenable}",
+        on_chain.record_id,
+        on_chain.version,
+        sol(lamports),
+        on_chain.owner
+    ))?;
+    let signature = session.send(&[ix::close_record(&wallet.pubkey(), &address)]).await?;
+    let json = json!({
+        "record": address.to_string(), "record_id": on_chain.record_id, "version": on_chain.version, "lamports_returned": lamports,
+        "returned_to": on_chain.owner.to_string(), "pending_requests": pending, "signature": signature.to_string(),
+    });
+    let text = format!("closed record {address}: {} SOL ({lamports} lamports) returned to {}\nsignature {signature}", sol(lamports), on_chain.owner);
+    Ok(Report::new(json, text))
 }
 
 fn read_blob(record: &Record, dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
@@ -389,7 +486,43 @@ fn read_blob(record: &Record, dir: Option<&std::path::Path>) -> Result<Vec<u8>> 
 
 #[cfg(test)]
 mod tests {
-    use super::check_fhir;
+    use super::{check_fhir, sol, write_private};
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn out_files_are_created_0600_and_never_overwritten_without_force() {
+        let dir = std::env::temp_dir().join(format!("medshare-out-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let path = dir.join("record.json");
+        write_private(&path, b"secret", false).unwrap();
+        assert_eq!((std::fs::read(&path).unwrap(), mode(&path)), (b"secret".to_vec(), 0o600));
+        let error = write_private(&path, b"other", false).unwrap_err().to_string();
+        assert!(error.contains("refusing to overwrite") && error.contains("--force"), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"secret", "kept");
+
+        // --force replaces a world-readable file by a 0600 one, and never writes through a symlink
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"replaced", true).unwrap();
+        assert_eq!((std::fs::read(&path).unwrap(), mode(&path)), (b"replaced".to_vec(), 0o600));
+        let target = dir.join("target");
+        std::fs::write(&target, b"untouched").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(write_private(&link, b"x", false).is_err(), "a symlink is an existing file");
+        write_private(&link, b"through", true).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"untouched");
+        assert_eq!((std::fs::read(&link).unwrap(), mode(&link)), (b"through".to_vec(), 0o600));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3, "no temporary file left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn lamports_print_as_sol() {
+        assert_eq!(sol(0), "0.000000000");
+        assert_eq!(sol(17_616_480), "0.017616480");
+        assert_eq!(sol(2_500_000_000), "2.500000000");
+    }
 
     #[test]
     fn fhir_resources_need_a_resource_type() {

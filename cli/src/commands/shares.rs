@@ -1,9 +1,8 @@
-//! `share`, `revoke` and `requests`.
+//! `share`, `revoke`, `requests`, `expire` and `close-request`.
 
 use anyhow::{Result, bail};
 use medshare_client::{Address, accounts::ShareRequest, instructions as ix};
 use serde_json::{Value, json};
-use solana_signer::Signer;
 use std::time::Duration;
 
 use super::{Scope, Subject};
@@ -22,8 +21,8 @@ pub struct ShareArgs {
     /// Consent ends after this long (e.g. 1h, 30d); no partial is accepted after it.
     #[arg(long, value_parser = humantime::parse_duration, conflicts_with = "expires_at")]
     pub expires_in: Option<Duration>,
-    /// Consent ends at this Unix time.
-    #[arg(long)]
+    /// Consent ends at this date: RFC 3339 (2026-12-31T23:59:00Z, or with an offset), 'YYYY-MM-DD HH:MM' (UTC) or Unix seconds.
+    #[arg(long, value_parser = crate::time::parse, value_name = "DATE")]
     pub expires_at: Option<i64>,
 }
 
@@ -32,8 +31,14 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
     let wallet = session.wallet()?;
     let record_address = session::address(&args.record, "record")?;
     let recipient = session::address(&args.recipient, "recipient")?;
+    let now = medshare_client::unix_now();
+    if let Some(at) = args.expires_at
+        && at <= now
+    {
+        bail!("--expires-at {} is in the past (now is {})", crate::time::human(at), crate::time::human(now));
+    }
     let record = session.record(&record_address).await?;
-    session::require_signer(&wallet, &record.owner, "record owner")?;
+    session::require_signer(wallet, &record.owner, "record owner")?;
     let cluster = session.cluster(&record.cluster).await?;
     if !cluster.is_active() {
         bail!(
@@ -53,17 +58,18 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
         );
     }
     let expires_at = match (args.expires_in, args.expires_at) {
-        (Some(duration), _) => medshare_client::unix_now() + duration.as_secs() as i64,
+        (Some(duration), _) => now + duration.as_secs() as i64,
         (None, Some(at)) => at,
         (None, None) => 0,
     };
     let (instruction, request) = ix::share_patient_data(&wallet.pubkey(), &record_address, record.share_count, &record.cluster, &recipient, expires_at);
-    let signature = session.connection.send(&wallet, &[], &[instruction]).await?;
+    let signature = session.send(&[instruction]).await?;
     let json = json!({
         "request": request.to_string(), "record": record_address.to_string(), "version": record.version,
-        "recipient": recipient.to_string(), "expires_at": expires_at, "signature": signature.to_string(),
+        "recipient": recipient.to_string(), "expires_at": crate::time::json_expiry(expires_at), "expires_at_unix": expires_at,
+        "signature": signature.to_string(),
     });
-    let expiry = if expires_at == 0 { "no expiry".to_owned() } else { format!("expires at {expires_at}") };
+    let expiry = if expires_at == 0 { "no expiry".to_owned() } else { format!("expires {}", crate::time::human(expires_at)) };
     Ok(Report::new(json, format!("share request {request}: record {record_address} v{} -> {recipient} ({expiry})\nsignature {signature}", record.version)))
 }
 
@@ -72,11 +78,17 @@ pub async fn revoke(session: &Session, request: &str) -> Result<Report> {
     let wallet = session.wallet()?;
     let address = session::address(request, "share request")?;
     let on_chain = session.request(&address).await?;
-    session::require_signer(&wallet, &on_chain.owner, "record owner")?;
+    session::require_signer(wallet, &on_chain.owner, "record owner")?;
     if on_chain.status == ShareRequest::REVOKED {
         bail!("share request {address} is already revoked");
     }
-    let signature = session.connection.send(&wallet, &[], &[ix::revoke_share(&wallet.pubkey(), &address)]).await?;
+    session.confirm(&format!(
+        "revoke share request {address} ({}, record {} to {}): no further partial will be accepted",
+        status_name(&on_chain),
+        on_chain.record,
+        on_chain.recipient
+    ))?;
+    let signature = session.send(&[ix::revoke_share(&wallet.pubkey(), &address)]).await?;
     // Partials already on chain stay usable by this recipient (docs/threat-model.md): only a
     // new record key takes them out of play.
     let posted = on_chain.accepted_count;
@@ -105,6 +117,7 @@ pub fn status_name(request: &ShareRequest) -> &'static str {
     match request.status {
         ShareRequest::COMPLETED => "completed",
         ShareRequest::REVOKED => "revoked",
+        ShareRequest::EXPIRED => "expired",
         _ if request.expired_at(medshare_client::unix_now()) => "expired",
         _ => "pending",
     }
@@ -131,16 +144,92 @@ pub async fn requests(session: &Session, scope: Scope) -> Result<Report> {
                 "request": address.to_string(), "record": r.record.to_string(), "owner": r.owner.to_string(),
                 "recipient": r.recipient.to_string(), "version": r.record_version, "status": status_name(r),
                 "partials": r.partials.iter().map(|(i, _, _)| i).collect::<Vec<_>>(), "threshold": r.threshold,
-                "expires_at": r.expires_at, "created_at": r.created_at,
+                "expires_at": crate::time::json_expiry(r.expires_at), "created_at": crate::time::rfc3339(r.created_at),
+                "expires_at_unix": r.expires_at, "created_at_unix": r.created_at,
             })
         })
         .collect();
     let rows: Vec<Vec<String>> = requests
         .iter()
         .map(|(address, r)| {
-            vec![address.to_string(), r.record.to_string(), r.recipient.to_string(), status_name(r).to_owned(), format!("{}/{}", r.accepted_count, r.threshold)]
+            vec![
+                address.to_string(),
+                r.record.to_string(),
+                r.recipient.to_string(),
+                status_name(r).to_owned(),
+                format!("{}/{}", r.accepted_count, r.threshold),
+                crate::time::human_expiry(r.expires_at),
+            ]
         })
         .collect();
-    let text = format!("{} share request(s), {what} {address}\n{}", requests.len(), table(&["REQUEST", "RECORD", "RECIPIENT", "STATUS", "PARTIALS"], &rows));
+    let text = format!(
+        "{} share request(s), {what} {address}\n{}",
+        requests.len(),
+        table(&["REQUEST", "RECORD", "RECIPIENT", "STATUS", "PARTIALS", "EXPIRES"], &rows)
+    );
     Ok(Report::new(json!({ what: address.to_string(), "requests": json }), text))
+}
+
+/// `expire`: marks a pending request past its expiry as expired (anyone may send it; the fee
+/// payer pays). Nothing changes for the patient or the recipient: no partial is accepted
+/// after the expiry either way; the nodes stop scanning it, and its owner may close it.
+pub async fn expire(session: &Session, request: &str) -> Result<Report> {
+    let address = session::address(request, "share request")?;
+    let on_chain = session.request(&address).await?;
+    let now = medshare_client::unix_now();
+    match on_chain.status {
+        ShareRequest::PENDING if on_chain.expires_at == 0 => bail!("share request {address} never expires: nothing to expire (its owner may revoke it)"),
+        ShareRequest::PENDING if !on_chain.expired_at(now) => {
+            bail!("share request {address} has not expired yet: it expires {}", crate::time::human(on_chain.expires_at))
+        }
+        ShareRequest::PENDING => {}
+        _ => bail!("share request {address} is {}, not pending: nothing to expire", status_name(&on_chain)),
+    }
+    let signature = session.send(&[ix::expire_share_request(&address)]).await?;
+    let rent = session.connection.rpc.get_balance(&address).await?;
+    let json = json!({
+        "request": address.to_string(), "status": "expired", "expires_at": crate::time::json_expiry(on_chain.expires_at),
+        "expires_at_unix": on_chain.expires_at, "lamports_returned": 0, "rent_held": rent, "owner": on_chain.owner.to_string(),
+        "signature": signature.to_string(),
+    });
+    let text = format!(
+        "marked share request {address} expired (it expired {}); no rent is returned by this: its owner {} gets {} SOL back with `medshare close-request {address}`\nsignature {signature}",
+        crate::time::human(on_chain.expires_at),
+        on_chain.owner,
+        super::records::sol(rent)
+    );
+    Ok(Report::new(json, text))
+}
+
+/// `close-request`: the record owner closes a finished request (completed, revoked, or
+/// expired) and gets its rent back.
+pub async fn close_request(session: &Session, request: &str) -> Result<Report> {
+    let wallet = session.wallet()?;
+    let address = session::address(request, "share request")?;
+    let on_chain = session.request(&address).await?;
+    session::require_signer(wallet, &on_chain.owner, "record owner")?;
+    let status = status_name(&on_chain);
+    if status == "pending" {
+        let until = if on_chain.expires_at == 0 { String::new() } else { format!(" or wait until it expires ({})", crate::time::human(on_chain.expires_at)) };
+        bail!("share request {address} is pending: revoke it first (`medshare revoke {address}`){until}");
+    }
+    let lamports = session.connection.rpc.get_balance(&address).await?;
+    session.confirm(&format!(
+        "close share request {address} ({status}, record {} to {}): its partials leave the chain and {} SOL of rent goes back to {}",
+        on_chain.record,
+        on_chain.recipient,
+        super::records::sol(lamports),
+        on_chain.owner
+    ))?;
+    let signature = session.send(&[ix::close_share_request(&wallet.pubkey(), &address)]).await?;
+    let json = json!({
+        "request": address.to_string(), "status": status, "lamports_returned": lamports, "returned_to": on_chain.owner.to_string(),
+        "signature": signature.to_string(),
+    });
+    let text = format!(
+        "closed share request {address} ({status}): {} SOL ({lamports} lamports) returned to {}\nsignature {signature}",
+        super::records::sol(lamports),
+        on_chain.owner
+    );
+    Ok(Report::new(json, text))
 }
