@@ -89,7 +89,7 @@ pub fn post_dealing(authority: &Address, cluster: &Address, epoch: u64, dealer: 
 }
 
 /// `complain`: the signing receiver reveals `K_ij ‖ c ‖ z` (`encrypted_circuits::ceremony::complain`)
-/// against dealer `dealer`'s dealing in ceremony `epoch`. Send it with [`COMPLAIN_CU_LIMIT`].
+/// against dealer `dealer`'s dealing in ceremony `epoch`.
 pub fn complain(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Instruction {
     let accounts = vec![signer(authority), writable(cluster), writable(&pda::ceremony(cluster, epoch)), readonly(&pda::dealing(cluster, epoch, dealer))];
     build("complain", accounts, &(epoch, dealer, complaint))
@@ -98,7 +98,7 @@ pub fn complain(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, 
 /// `fold_dealing`: anyone (the fee payer signs, nobody else) folds qualified dealer
 /// `dealer`'s commitments into ceremony `epoch`'s aggregate, once dealing has closed; every
 /// dealing of `Q` ([`crate::accounts::Ceremony::unfolded`]) must be folded before receivers
-/// confirm. Send it with [`FOLD_CU_LIMIT`].
+/// confirm.
 pub fn fold_dealing(cluster: &Address, epoch: u64, dealer: u8) -> Instruction {
     let accounts = vec![readonly(cluster), writable(&pda::ceremony(cluster, epoch)), readonly(&pda::dealing(cluster, epoch, dealer))];
     build("fold_dealing", accounts, &(epoch, dealer))
@@ -121,31 +121,26 @@ pub fn advance_ceremony(cluster: &Address, epoch: u64) -> Instruction {
 /// the same transaction it stays under the 1,232-byte packet (a test checks it).
 pub const DEALING_CHUNK: usize = 800;
 
-/// Compute units for `fold_dealing` (≈70k with 16 commitments).
-pub const FOLD_CU_LIMIT: u32 = 150_000;
-/// Compute units for the `post_dealing` that writes a dealing's last chunk (it checks the dealing).
-pub const DEALING_CU_LIMIT: u32 = 300_000;
-/// Compute units for `complain` (it decrypts and judges a sub-share).
-pub const COMPLAIN_CU_LIMIT: u32 = 300_000;
-
 /// A dealing split into `(offset, chunk)` of at most [`DEALING_CHUNK`] bytes, in order.
 pub fn dealing_chunks(bytes: &[u8]) -> Vec<(u16, &[u8])> {
     bytes.chunks(DEALING_CHUNK).enumerate().map(|(k, chunk)| ((k * DEALING_CHUNK) as u16, chunk)).collect()
 }
 
-/// The compute budget program's `SetComputeUnitLimit(units)`, to put before an instruction
-/// that needs more than the default 200,000 units.
+/// The compute budget program's `SetComputeUnitLimit(units)`.
 pub fn set_compute_unit_limit(units: u32) -> Instruction {
     solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(units)
 }
 
-/// `instruction` preceded by a compute-unit limit of `units`: one transaction's instructions.
-pub fn with_compute_unit_limit(units: u32, instruction: Instruction) -> Vec<Instruction> {
-    vec![set_compute_unit_limit(units), instruction]
+/// `instruction` preceded by the compute-unit limit the client's table gives it
+/// ([`crate::compute::compute_unit_limit`]): one transaction's instructions, so that a test
+/// sending it outside [`crate::rpc::Connection::send`] runs under the limit a real send
+/// requests.
+pub fn with_compute_unit_limit(instruction: Instruction) -> Vec<Instruction> {
+    vec![set_compute_unit_limit(crate::compute::compute_unit_limit(std::slice::from_ref(&instruction))), instruction]
 }
 
 /// A whole dealing as the transactions that write it, in order, one `post_dealing` each;
-/// the last (which has the program check the dealing) with [`DEALING_CU_LIMIT`].
+/// the last (which has the program check the dealing) with its compute-unit limit.
 pub fn post_dealing_transactions(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, bytes: &[u8]) -> Vec<Vec<Instruction>> {
     let chunks = dealing_chunks(bytes);
     let last = chunks.len().saturating_sub(1);
@@ -154,19 +149,19 @@ pub fn post_dealing_transactions(authority: &Address, cluster: &Address, epoch: 
         .enumerate()
         .map(|(k, (offset, chunk))| {
             let instruction = post_dealing(authority, cluster, epoch, dealer, offset, chunk);
-            if k == last { with_compute_unit_limit(DEALING_CU_LIMIT, instruction) } else { vec![instruction] }
+            if k == last { with_compute_unit_limit(instruction) } else { vec![instruction] }
         })
         .collect()
 }
 
-/// `fold_dealing` preceded by [`FOLD_CU_LIMIT`]: one transaction's instructions.
+/// `fold_dealing` with its compute-unit limit: one transaction's instructions.
 pub fn fold_dealing_transaction(cluster: &Address, epoch: u64, dealer: u8) -> Vec<Instruction> {
-    with_compute_unit_limit(FOLD_CU_LIMIT, fold_dealing(cluster, epoch, dealer))
+    with_compute_unit_limit(fold_dealing(cluster, epoch, dealer))
 }
 
-/// `complain` preceded by [`COMPLAIN_CU_LIMIT`]: one transaction's instructions.
+/// `complain` with its compute-unit limit: one transaction's instructions.
 pub fn complain_transaction(authority: &Address, cluster: &Address, epoch: u64, dealer: u8, complaint: [u8; 96]) -> Vec<Instruction> {
-    with_compute_unit_limit(COMPLAIN_CU_LIMIT, complain(authority, cluster, epoch, dealer, complaint))
+    with_compute_unit_limit(complain(authority, cluster, epoch, dealer, complaint))
 }
 
 /// `init_share_patient_data_comp_def`: registers the share circuit with the cluster.
@@ -338,9 +333,9 @@ mod tests {
         let transactions = post_dealing_transactions(&a(1), &a(2), 3, 4, &bytes);
         assert_eq!(transactions.len(), 2);
         assert_eq!(transactions[0].len(), 1, "only the last chunk has the dealing checked");
-        assert_eq!(transactions[1][0], set_compute_unit_limit(DEALING_CU_LIMIT));
+        assert_eq!(transactions[1][0], set_compute_unit_limit(crate::compute::compute_unit_limit(&transactions[1][1..])));
         // a full first chunk, with the compute-budget instruction as well, still fits
-        let worst = with_compute_unit_limit(DEALING_CU_LIMIT, post_dealing(&a(1), &a(2), 3, 4, 0, &bytes[..DEALING_CHUNK]));
+        let worst = with_compute_unit_limit(post_dealing(&a(1), &a(2), 3, 4, 0, &bytes[..DEALING_CHUNK]));
         let size = transaction_size(&a(1), &worst);
         assert!(size <= 1232, "{size} bytes");
         // the shortest dealing is one transaction
@@ -352,7 +347,7 @@ mod tests {
     #[test]
     fn a_fold_names_the_ceremony_and_one_dealing() {
         let instructions = fold_dealing_transaction(&a(2), 5, 7);
-        assert_eq!(instructions[0], set_compute_unit_limit(FOLD_CU_LIMIT));
+        assert_eq!(instructions[0], set_compute_unit_limit(crate::compute::compute_unit_limit(&instructions[1..])));
         let fold = &instructions[1];
         assert_eq!(
             fold.accounts.iter().map(|m| (m.pubkey, m.is_signer, m.is_writable)).collect::<Vec<_>>(),

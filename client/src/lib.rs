@@ -14,14 +14,17 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod compute;
 pub mod context;
 pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod join;
+pub mod landing;
 pub mod pda;
 pub mod rpc;
 
+pub use landing::{ComputeUnitPrice, LandingOptions, LandingStats};
 pub use solana_address::Address;
 
 /// The `medical_records` program id (`declare_id!` in the program).

@@ -2,7 +2,8 @@
 //! transactions with program errors named, reading and filtering the program's accounts,
 //! and reading the program's events back from transaction history (what auditors use):
 //! `getTransaction` in JSON, events taken from the recorded inner instructions
-//! ([`transaction_events`]).
+//! ([`transaction_events`]). Transactions are landed by [`crate::landing`] (compute budget,
+//! priority fee, re-broadcast, re-signing) over a fail-over sender.
 
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::Instruction;
@@ -11,13 +12,15 @@ use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
 use solana_signature::Signature;
 use solana_signer::{Signer, signers::Signers};
-use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
 use solana_rpc_client_api::config::RpcProgramAccountsConfig;
 use solana_transaction_status_client_types::EncodedConfirmedTransactionWithStatusMeta;
 
 use crate::{Address, PROGRAM_ID, discriminator, errors, events::TransactionEvents};
+
+pub use crate::landing::{ComputeUnitPrice, LandingOptions, LandingStats};
+use crate::landing::{Counters, FailoverSender};
 
 /// Why a transaction did not land.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,14 @@ pub enum TxError {
     /// A signer could not sign (a missing or mistyped key, a hardware wallet that refused).
     #[error("signing failed: {0}")]
     Signing(String),
+    /// Broadcast, but not seen at the connection's commitment before
+    /// [`LandingOptions::confirm_timeout`]: it may still land, so sending the same request
+    /// again could do it twice.
+    #[error("transaction {signature} not confirmed in time; it may still land: look it up before retrying")]
+    Timeout {
+        /// The last signature broadcast (the one whose blockhash may still be valid).
+        signature: Signature,
+    },
 }
 
 impl TxError {
@@ -57,7 +68,7 @@ impl TxError {
         match self {
             TxError::Rpc(_) => true,
             TxError::Transaction { error, .. } => matches!(error, TransactionError::BlockhashNotFound),
-            TxError::Program { .. } | TxError::Signing(_) => false,
+            TxError::Program { .. } | TxError::Signing(_) | TxError::Timeout { .. } => false,
         }
     }
 
@@ -69,7 +80,9 @@ impl TxError {
         }
     }
 
-    fn from_client(error: ClientError) -> TxError {
+    /// A failed RPC call as a `TxError`: a preflight refusal named (with its logs), anything
+    /// else an RPC error.
+    pub(crate) fn from_client(error: ClientError) -> TxError {
         use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
         let logs = match error.kind() {
             ErrorKind::RpcError(RpcError::RpcResponseError { data: RpcResponseErrorData::SendTransactionPreflightFailure(result), .. }) => {
@@ -78,20 +91,30 @@ impl TxError {
             _ => Vec::new(),
         };
         match error.get_transaction_error() {
-            Some(TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code))) => match errors::describe(code) {
+            Some(error) => TxError::from_transaction_error(error, logs),
+            None => TxError::Rpc(error.to_string()),
+        }
+    }
+
+    /// The runtime's verdict on a transaction as a `TxError`: the program's own errors by
+    /// name.
+    pub(crate) fn from_transaction_error(error: TransactionError, logs: Vec<String>) -> TxError {
+        match error {
+            TransactionError::InstructionError(_, solana_instruction::error::InstructionError::Custom(code)) => match errors::describe(code) {
                 Some((name, message)) => TxError::Program { code, name, message, logs },
                 None => TxError::Transaction { error: TransactionError::InstructionError(0, solana_instruction::error::InstructionError::Custom(code)), logs },
             },
-            Some(error) => TxError::Transaction { error, logs },
-            None => TxError::Rpc(error.to_string()),
+            error => TxError::Transaction { error, logs },
         }
     }
 }
 
-/// A JSON-RPC connection at one commitment level.
+/// A JSON-RPC connection at one commitment level, over one or more endpoints.
 pub struct Connection {
-    /// The client.
+    /// The client (its sender fails over between the connection's endpoints).
     pub rpc: RpcClient,
+    options: LandingOptions,
+    counters: std::sync::Arc<Counters>,
 }
 
 /// An RPC read failed.
@@ -102,6 +125,24 @@ pub struct ReadError(pub String);
 impl From<ClientError> for ReadError {
     fn from(error: ClientError) -> Self {
         ReadError(error.to_string())
+    }
+}
+
+/// `url` with only its scheme, host and port: the path and query, where RPC providers put
+/// API keys, become `/…` (and user information before the host is dropped). For logs and
+/// messages.
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let tail = if end < rest.len() { "/…" } else { "" };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{host}{tail}"),
+        None => format!("{host}{tail}"),
     }
 }
 
@@ -134,9 +175,30 @@ pub fn websocket_url(rpc_url: &str) -> String {
 }
 
 impl Connection {
-    /// A connection to `url` (monikers allowed) at `commitment`.
+    /// A connection to `url` (monikers allowed) at `commitment`, landing transactions with
+    /// the default [`LandingOptions`].
     pub fn new(url: &str, commitment: CommitmentConfig) -> Connection {
-        Connection { rpc: RpcClient::new_with_commitment(expand_url(url), commitment) }
+        Connection::with_options(&[url.to_owned()], commitment, LandingOptions::default())
+    }
+
+    /// A connection to `urls[0]` (the primary) that fails over to the others in order
+    /// (monikers allowed; an empty list means `localhost`), at `commitment`, landing
+    /// transactions with `options`.
+    pub fn with_options(urls: &[String], commitment: CommitmentConfig, options: LandingOptions) -> Connection {
+        use solana_rpc_client::rpc_client::RpcClientConfig;
+        let counters = std::sync::Arc::new(Counters::default());
+        let sender = FailoverSender::new(urls, counters.clone());
+        Connection { rpc: RpcClient::new_sender(sender, RpcClientConfig::with_commitment(commitment)), options, counters }
+    }
+
+    /// This connection's landing counters so far.
+    pub fn stats(&self) -> LandingStats {
+        self.counters.snapshot()
+    }
+
+    /// How this connection lands transactions.
+    pub fn landing_options(&self) -> &LandingOptions {
+        &self.options
     }
 
     /// Signs with `payer` (fee payer) and `others`, sends, and waits for the connection's
@@ -150,12 +212,17 @@ impl Connection {
     /// Signs with every signer in `signers` (any [`Signer`]: a keypair, a hardware wallet,
     /// a prompted seed phrase), `fee_payer` among them, sends, and waits for the
     /// connection's commitment.
+    ///
+    /// `instructions` are preceded by `SetComputeUnitLimit` (from [`crate::compute`]'s
+    /// table) and `SetComputeUnitPrice` (per [`LandingOptions::compute_unit_price`]; none when
+    /// the price is 0); **a compute-budget instruction of the caller's wins**: a limit or
+    /// price already among `instructions` is kept and none of that kind is added. The
+    /// transaction is re-broadcast until it lands and signed again with a fresh blockhash
+    /// when its blockhash expires unseen ([`crate::landing`]); a signer is asked to sign once
+    /// per signing. Gives up with [`TxError::Timeout`] after
+    /// [`LandingOptions::confirm_timeout`].
     pub async fn send_with<T: Signers + ?Sized>(&self, fee_payer: &Address, signers: &T, instructions: &[Instruction]) -> Result<Signature, TxError> {
-        let blockhash = self.rpc.get_latest_blockhash().await.map_err(TxError::from_client)?;
-        let message = solana_message::Message::new(instructions, Some(fee_payer));
-        let mut tx = Transaction::new_unsigned(message);
-        tx.try_sign(signers, blockhash).map_err(|error| TxError::Signing(error.to_string()))?;
-        self.rpc.send_and_confirm_transaction(&tx).await.map_err(TxError::from_client)
+        crate::landing::land(&self.rpc, &self.counters, &self.options, fee_payer, signers, instructions).await
     }
 
     /// An account's data, if it exists and holds any.
@@ -290,6 +357,20 @@ mod tests {
         assert_eq!(websocket_url("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
         assert_eq!(websocket_url("https://api.devnet.solana.com"), "wss://api.devnet.solana.com");
         assert_eq!(websocket_url("https://rpc.example/abc"), "wss://rpc.example/abc");
+    }
+
+    #[test]
+    fn redacted_urls_keep_scheme_host_and_port_only() {
+        assert_eq!(redact_url("https://mainnet.helius-rpc.com/?api-key=abcdef"), "https://mainnet.helius-rpc.com/…");
+        assert_eq!(redact_url("https://solana-mainnet.g.alchemy.com/v2/SECRETKEY"), "https://solana-mainnet.g.alchemy.com/…");
+        assert_eq!(redact_url("https://rpc.example:8443?token=x"), "https://rpc.example:8443/…");
+        assert_eq!(redact_url("https://user:password@rpc.example/key"), "https://rpc.example/…");
+        assert_eq!(redact_url("http://127.0.0.1:8899"), "http://127.0.0.1:8899");
+        assert_eq!(redact_url("http://127.0.0.1:8899/"), "http://127.0.0.1:8899/…");
+        assert_eq!(redact_url("rpc.example/abc"), "rpc.example/…");
+        for url in ["https://a.example/v2/SECRETKEY", "https://a.example/?api-key=SECRETKEY", "https://SECRETKEY@a.example"] {
+            assert!(!redact_url(url).contains("SECRETKEY"), "{url}");
+        }
     }
 
     use crate::events::{Event, Problem};

@@ -152,7 +152,7 @@ fn every_error_code_is_hit() {
     world.ok("post_dealing", &node1, &[], &[post(&node1, 1, 1, 0, &dealing1[..100])]);
     let complain = |by: &Keypair, dealer: u8, complaint: [u8; 96]| ix::complain_transaction(&by.pubkey(), &cluster, 1, dealer, complaint);
     check("DealingIncomplete", world.send("x", &node2, &[], &complain(&node2, 1, [0; 96])));
-    world.ok("post_dealing", &node1, &[], &ix::with_compute_unit_limit(ix::DEALING_CU_LIMIT, post(&node1, 1, 1, 100, &dealing1[100..])));
+    world.ok("post_dealing", &node1, &[], &ix::with_compute_unit_limit(post(&node1, 1, 1, 100, &dealing1[100..])));
     // node 2's proof of knowledge is broken: its dealing is rejected, and it is disqualified
     let mut broken = world.dealing_bytes(2);
     broken[64] ^= 1;
