@@ -52,6 +52,13 @@ use decide::{CeremonyView, ChainView, LocalView, Step, bit};
 #[error("{0}")]
 pub struct Fatal(pub String);
 
+impl Fatal {
+    /// The error, classified for `mpc-node`'s exit code.
+    fn exit(self, kind: crate::exit::ExitKind) -> anyhow::Error {
+        anyhow::Error::from(self).context(kind)
+    }
+}
+
 /// How one tick ended.
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
@@ -164,6 +171,11 @@ impl<C: Chain> Driver<C> {
                 Err(error) if error.is::<ShuttingDown>() || self.link.stopping() => return Ok(()),
                 Err(error) if error.is::<Fatal>() => return Err(error),
                 Err(error) => {
+                    // a refusal the step did not expect (transient failures were counted as
+                    // they were retried)
+                    if error.downcast_ref::<medshare_client::rpc::TxError>().is_some_and(|e| !e.is_transient()) {
+                        self.link.metrics.errors.inc();
+                    }
                     let since = *self.failing_since.get_or_insert_with(Instant::now);
                     tracing::warn!(error = format!("{error:#}"), failing_for = ?since.elapsed(), "ceremony step failed; retrying");
                     if since.elapsed() >= self.stuck_after {
@@ -201,12 +213,14 @@ impl<C: Chain> Driver<C> {
         let me = self.link.authority_address();
         let cluster = self.chain.cluster(&self.cluster).await?;
         let Some(member) = cluster.member(&me).cloned() else {
-            return Err(
-                Fatal(format!("authority {me} is not a member of cluster {}: ask the admin to invite it (medshare cluster invite)", self.cluster)).into()
-            );
+            return Err(Fatal(format!("authority {me} is not a member of cluster {}: ask the admin to invite it (medshare cluster invite)", self.cluster))
+                .exit(crate::exit::ExitKind::Config));
         };
+        self.link.metrics.set_member_status(member.status);
         if member.status == MemberStatus::Removed {
-            return Err(Fatal(format!("the admin removed this node (member {}) from cluster {}", member.index, self.cluster)).into());
+            return Err(
+                Fatal(format!("the admin removed this node (member {}) from cluster {}", member.index, self.cluster)).exit(crate::exit::ExitKind::Config)
+            );
         }
         self.link.metrics.set_index(member.index);
         if cluster.epoch < self.seen.0 || cluster.ceremony_epoch < self.seen.1 {
@@ -417,7 +431,8 @@ impl<C: Chain> Driver<C> {
             Err(error) => match error.program_error() {
                 Some("NotInvited") => Ok(Outcome::Wait("the invitation to show as accepted".into())),
                 Some(name @ ("DuplicateTransportKey" | "InvalidTransportKey" | "InvalidTransportKeyProof")) => {
-                    Err(Fatal(format!("the cluster refused this vault's transport key ({name}): make a new vault with `mpc-node init`")).into())
+                    Err(Fatal(format!("the cluster refused this vault's transport key ({name}): make a new vault with `mpc-node init`"))
+                        .exit(crate::exit::ExitKind::Vault))
                 }
                 _ => Err(error.into()),
             },
@@ -519,7 +534,7 @@ impl<C: Chain> Driver<C> {
         }
         let end = (written + ix::DEALING_CHUNK).min(len);
         let instruction = ix::post_dealing(&self.link.authority_address(), &self.cluster, epoch, member.index, offset, &bytes[written..end]);
-        let transaction = if end == len { ix::with_compute_unit_limit(ix::DEALING_CU_LIMIT, instruction) } else { vec![instruction] };
+        let transaction = if end == len { ix::with_compute_unit_limit(instruction) } else { vec![instruction] };
         match self.chain.send("post_dealing", &transaction).await {
             Ok(signature) => {
                 self.link.metrics.dealing_chunks_posted.inc();
@@ -572,7 +587,12 @@ impl<C: Chain> Driver<C> {
                 Ok(Outcome::Acted)
             }
             Err(error) => match error.program_error() {
-                // folded by another member meanwhile, or Q changed
+                // another member folded it first: an ordinary race
+                Some("AlreadyFolded") => {
+                    self.link.metrics.race(crate::metrics::Race::AlreadyFolded);
+                    Ok(Outcome::Wait("a fresh read after AlreadyFolded (another member folded it first)".into()))
+                }
+                // Q changed, or the ceremony moved on
                 Some(name @ ("DealingsNotFolded" | "NotADealer" | "WrongCeremonyPhase" | "WrongEpoch")) => {
                     Ok(Outcome::Wait(format!("a fresh read after {name}")))
                 }

@@ -2,6 +2,7 @@
 //!
 //! ```toml
 //! rpc_url = "http://127.0.0.1:8899"        # or localhost, devnet, ...
+//! # rpc_urls = ["https://backup.example"]  # fail-over endpoints tried after rpc_url, in order
 //! ws_url = "ws://127.0.0.1:8900"           # optional: derived from rpc_url as the Solana CLI does
 //! keypair = "/etc/medshare/node-authority.json"
 //! cluster = "9xQe...cluster address"
@@ -11,10 +12,17 @@
 //! # backfill_seconds = 15          # rescans of pending share requests
 //! # ceremony_poll_ms = 1000        # how often the ceremony driver reads the chain
 //! # ceremony_stuck_seconds = 300   # a ceremony step failing this long makes /healthz 503
+//! # max_in_flight = 8              # share requests answered at once (the rest wait their turn)
+//! # min_fee_balance_lamports = 10000000  # below this the authority's balance makes /healthz 503
+//! # compute_unit_price = 1000      # fixed priority fee in micro-lamports per CU (absent: automatic)
+//! # max_compute_unit_price = 100000  # the automatic priority fee's cap
 //! ```
 
 use anyhow::{Context, Result, bail};
-use medshare_client::Address;
+use medshare_client::{
+    Address,
+    rpc::{ComputeUnitPrice, LandingOptions},
+};
 use serde::Deserialize;
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -27,6 +35,10 @@ pub const PASSPHRASE_ENV: &str = "MPC_NODE_PASSPHRASE";
 pub struct Config {
     /// JSON-RPC endpoint (Solana CLI monikers allowed).
     pub rpc_url: String,
+    /// Fail-over JSON-RPC endpoints, tried in order after `rpc_url` when it fails or rate
+    /// limits (monikers allowed).
+    #[serde(default)]
+    pub rpc_urls: Vec<String>,
     /// Websocket endpoint; derived from `rpc_url` when absent.
     pub ws_url: Option<String>,
     /// The node authority's Solana keypair file (signs and pays for its transactions).
@@ -49,6 +61,21 @@ pub struct Config {
     /// unadvanced) before `/healthz` reports the node stuck.
     #[serde(default = "default_ceremony_stuck_seconds")]
     pub ceremony_stuck_seconds: u64,
+    /// Share requests answered at once; the others wait their turn.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Below this balance of the authority (which pays every transaction of the node)
+    /// `/healthz` reports `fee_balance_low`.
+    #[serde(default = "default_min_fee_balance_lamports")]
+    pub min_fee_balance_lamports: u64,
+    /// A fixed priority fee in micro-lamports per compute unit; absent: from the recent
+    /// prioritization fees of the accounts a transaction writes, capped at
+    /// `max_compute_unit_price`.
+    pub compute_unit_price: Option<u64>,
+    /// The cap of the automatic priority fee (micro-lamports per compute unit); a fixed
+    /// `compute_unit_price` above it is refused as a likely typo.
+    #[serde(default = "default_max_compute_unit_price")]
+    pub max_compute_unit_price: u64,
     /// Test-only misbehaviour (the `fault-injection` feature).
     #[cfg(feature = "fault-injection")]
     #[serde(default)]
@@ -67,6 +94,22 @@ fn default_ceremony_stuck_seconds() -> u64 {
     300
 }
 
+fn default_max_in_flight() -> usize {
+    8
+}
+
+fn default_min_fee_balance_lamports() -> u64 {
+    10_000_000
+}
+
+fn default_max_compute_unit_price() -> u64 {
+    100_000
+}
+
+/// The most share requests a node may answer at once: each holds a proof computation and an
+/// RPC round trip or two; more only gets the node rate limited.
+pub const MAX_IN_FLIGHT_LIMIT: usize = 256;
+
 impl Config {
     /// Reads and checks a config file.
     pub fn load(path: &std::path::Path) -> Result<Config> {
@@ -81,6 +124,23 @@ impl Config {
         }
         if config.ceremony_stuck_seconds == 0 {
             bail!("ceremony_stuck_seconds must be at least 1");
+        }
+        if !(1..=MAX_IN_FLIGHT_LIMIT).contains(&config.max_in_flight) {
+            bail!("max_in_flight must be between 1 and {MAX_IN_FLIGHT_LIMIT}");
+        }
+        if let Some(price) = config.compute_unit_price
+            && price > config.max_compute_unit_price
+        {
+            bail!(
+                "compute_unit_price {price} is above max_compute_unit_price {} (micro-lamports per compute unit): raise the cap if you mean it",
+                config.max_compute_unit_price
+            );
+        }
+        for url in std::iter::once(&config.rpc_url).chain(&config.rpc_urls) {
+            let expanded = medshare_client::rpc::expand_url(url);
+            if !(expanded.starts_with("http://") || expanded.starts_with("https://")) {
+                bail!("RPC endpoint `{}` is neither a moniker nor an http(s) URL", medshare_client::rpc::redact_url(&expanded));
+            }
         }
         Ok(config)
     }
@@ -103,6 +163,31 @@ impl Config {
     /// The RPC URL with monikers expanded.
     pub fn rpc_url(&self) -> String {
         medshare_client::rpc::expand_url(&self.rpc_url)
+    }
+
+    /// Every RPC endpoint, monikers expanded: `rpc_url` first, then the fail-overs.
+    pub fn rpc_endpoints(&self) -> Vec<String> {
+        std::iter::once(&self.rpc_url).chain(&self.rpc_urls).map(|url| medshare_client::rpc::expand_url(url)).collect()
+    }
+
+    /// Every RPC endpoint as it may be logged: scheme, host and port only.
+    pub fn redacted_endpoints(&self) -> Vec<String> {
+        self.rpc_endpoints().iter().map(|url| medshare_client::rpc::redact_url(url)).collect()
+    }
+
+    /// The websocket URL as it may be logged.
+    pub fn redacted_ws_url(&self) -> String {
+        medshare_client::rpc::redact_url(&self.ws_url())
+    }
+
+    /// How the node's transactions land: the priority fee from `compute_unit_price` or
+    /// `max_compute_unit_price`, the rest the client's defaults.
+    pub fn landing_options(&self) -> LandingOptions {
+        let compute_unit_price = match self.compute_unit_price {
+            Some(price) => ComputeUnitPrice::Fixed(price),
+            None => ComputeUnitPrice::Auto { max: self.max_compute_unit_price },
+        };
+        LandingOptions { compute_unit_price, ..LandingOptions::default() }
     }
 
     /// The websocket URL.
@@ -159,6 +244,43 @@ metrics_addr = "127.0.0.1:9464"
         assert_eq!(config.ceremony_poll(), std::time::Duration::from_secs(1));
         assert_eq!(config.ceremony_stuck_after(), std::time::Duration::from_secs(300));
         assert_eq!(config.cluster_address().unwrap().to_string(), "G9Jkzq9sQzYPEJBLhcUCsFhSfwCgQjJdtZVwPUKHYykJ");
+        // the fields of issue #11 default so that old configs keep loading
+        assert_eq!(config.rpc_endpoints(), ["http://127.0.0.1:8899"]);
+        assert_eq!(config.max_in_flight, 8);
+        assert_eq!(config.min_fee_balance_lamports, 10_000_000);
+        assert_eq!(config.compute_unit_price, None);
+        assert_eq!(config.max_compute_unit_price, 100_000);
+        assert!(matches!(config.landing_options().compute_unit_price, ComputeUnitPrice::Auto { max: 100_000 }));
+    }
+
+    #[test]
+    fn fail_over_endpoints_and_fees_are_read_and_urls_logged_redacted() {
+        let text = format!(
+            "{}rpc_urls = [\"devnet\", \"https://rpc.example.com/v2/SECRET-KEY\"]\nmax_in_flight = 2\nmin_fee_balance_lamports = 5\n\
+             compute_unit_price = 1500\nmax_compute_unit_price = 2000\n",
+            CONFIG.replace("rpc_url = \"localhost\"", "rpc_url = \"https://mainnet.helius-rpc.com/?api-key=SECRET-KEY\"")
+        );
+        let config = Config::load(&write("failover.toml", &text)).unwrap();
+        assert_eq!(
+            config.rpc_endpoints(),
+            ["https://mainnet.helius-rpc.com/?api-key=SECRET-KEY", "https://api.devnet.solana.com", "https://rpc.example.com/v2/SECRET-KEY"]
+        );
+        assert_eq!(config.ws_url(), "wss://mainnet.helius-rpc.com/?api-key=SECRET-KEY", "the websocket follows the primary");
+        let shown = format!("{:?} {}", config.redacted_endpoints(), config.redacted_ws_url());
+        assert!(!shown.contains("SECRET-KEY"), "{shown}");
+        assert!(shown.contains("mainnet.helius-rpc.com") && shown.contains("api.devnet.solana.com") && shown.contains("rpc.example.com"), "{shown}");
+        assert_eq!((config.max_in_flight, config.min_fee_balance_lamports), (2, 5));
+        assert!(matches!(config.landing_options().compute_unit_price, ComputeUnitPrice::Fixed(1500)));
+    }
+
+    #[test]
+    fn bad_fee_and_concurrency_settings_are_refused_by_name() {
+        let in_flight = Config::load(&write("inflight.toml", &format!("{CONFIG}max_in_flight = 0\n"))).unwrap_err();
+        assert!(in_flight.to_string().contains("max_in_flight"), "{in_flight}");
+        let price = Config::load(&write("price.toml", &format!("{CONFIG}compute_unit_price = 100001\n"))).unwrap_err();
+        assert!(price.to_string().contains("above max_compute_unit_price"), "{price}");
+        let scheme = Config::load(&write("scheme.toml", &format!("{CONFIG}rpc_urls = [\"ftp://rpc.example.com/KEY\"]\n"))).unwrap_err();
+        assert!(scheme.to_string().contains("neither a moniker nor an http(s) URL") && !scheme.to_string().contains("KEY"), "{scheme}");
     }
 
     #[test]

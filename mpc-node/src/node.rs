@@ -45,9 +45,17 @@ pub struct Link {
 pub struct ShuttingDown;
 
 impl Link {
-    /// A link to `rpc_url` signing with `authority`.
+    /// A link to `rpc_url` signing with `authority`, with the client's default landing.
     pub fn new(rpc_url: &str, authority: Keypair, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Link {
-        Link { connection: Arc::new(Connection::new(rpc_url, CommitmentConfig::confirmed())), authority: Arc::new(authority), metrics, shutdown }
+        Link::over(Connection::new(rpc_url, CommitmentConfig::confirmed()), authority, metrics, shutdown)
+    }
+
+    /// A link over `connection` signing with `authority`; the metrics mirror the
+    /// connection's landing statistics.
+    pub fn over(connection: Connection, authority: Keypair, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Link {
+        let connection = Arc::new(connection);
+        metrics.follow_landing(Arc::clone(&connection));
+        Link { connection, authority: Arc::new(authority), metrics, shutdown }
     }
 
     /// The authority's address.
@@ -74,7 +82,9 @@ impl Link {
 
     /// Runs `call` until it succeeds, fails for good (`transient` says no), has been tried
     /// [`MAX_ATTEMPTS`] times, or shutdown is asked for; the delay between attempts starts at
-    /// 250 ms and doubles up to 8 s. Every failure is counted in `_errors_total`.
+    /// 250 ms and doubles up to 8 s. Every transient failure is counted in `_errors_total`
+    /// and as a failed RPC call for `/healthz`; a permanent one (a program's refusal) is the
+    /// RPC answering — the caller judges whether it is an error or an ordinary race.
     pub async fn retry<T, E, F, Fut>(&self, what: &str, transient: impl Fn(&E) -> bool, mut call: F) -> Result<T, E>
     where
         E: std::fmt::Display,
@@ -84,11 +94,14 @@ impl Link {
         let mut delay = FIRST_DELAY;
         let mut attempt = 1;
         loop {
-            match call().await {
+            let result = call().await;
+            let failed = result.as_ref().err().is_some_and(&transient);
+            self.metrics.rpc_call(!failed, std::time::Instant::now());
+            match result {
                 Ok(value) => return Ok(value),
-                Err(error) if transient(&error) && attempt < MAX_ATTEMPTS && !self.stopping() => {
+                Err(error) if failed && attempt < MAX_ATTEMPTS && !self.stopping() => {
                     self.metrics.errors.inc();
-                    tracing::warn!(what, attempt, %error, retry_in = ?delay, "RPC call failed; retrying");
+                    tracing::warn!(what, attempt, error = crate::redact::scrub_urls(&error.to_string()), retry_in = ?delay, "RPC call failed; retrying");
                     if self.sleep(delay).await.is_err() {
                         return Err(error);
                     }
@@ -96,9 +109,34 @@ impl Link {
                     attempt += 1;
                 }
                 Err(error) => {
-                    self.metrics.errors.inc();
+                    if failed {
+                        self.metrics.errors.inc();
+                    }
                     return Err(error);
                 }
+            }
+        }
+    }
+
+    /// Runs `call` once, recording for `/healthz` whether the RPC answered.
+    pub async fn once<T, E, Fut>(&self, call: Fut) -> Result<T, E>
+    where
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let result = call.await;
+        self.metrics.rpc_call(result.is_ok(), std::time::Instant::now());
+        result
+    }
+
+    /// Polls the authority's balance into `fee_balance_lamports` (and `/healthz`); a failure
+    /// is counted and the next poll tries again.
+    pub async fn poll_fee_balance(&self) {
+        let authority = self.authority_address();
+        match self.once(self.connection.rpc.get_balance(&authority)).await {
+            Ok(lamports) => self.metrics.set_fee_balance(lamports),
+            Err(error) => {
+                self.metrics.errors.inc();
+                tracing::warn!(%error, "could not read the authority's balance; the next backfill period retries");
             }
         }
     }
@@ -108,6 +146,25 @@ impl Link {
         let signature = self.retry(name, TxError::is_transient, || self.connection.send(&self.authority, &[], instructions)).await?;
         tracing::debug!(name, %signature, "transaction confirmed");
         Ok(signature)
+    }
+
+    /// Signs and sends `instructions` once (the connection's landing still re-broadcasts and
+    /// re-signs): for callers that must read the chain before sending again, because a
+    /// transient error may come after the transaction was broadcast. A transient failure is
+    /// counted like [`Link::retry`] counts it.
+    pub async fn send_once(&self, name: &str, instructions: &[Instruction]) -> Result<Signature, TxError> {
+        let result = self.connection.send(&self.authority, &[], instructions).await;
+        let failed = result.as_ref().err().is_some_and(TxError::is_transient);
+        self.metrics.rpc_call(!failed, std::time::Instant::now());
+        match &result {
+            Ok(signature) => tracing::debug!(name, %signature, "transaction confirmed"),
+            Err(error) if failed => {
+                self.metrics.errors.inc();
+                tracing::warn!(name, error = crate::redact::scrub_urls(&error.to_string()), "sending failed; reading the chain before sending again");
+            }
+            Err(_) => {}
+        }
+        result
     }
 
     /// An account's data (`None` if it does not exist), retrying RPC errors.
@@ -176,11 +233,16 @@ impl Chain for Link {
     }
 }
 
-/// Opens what `mpc-node run` needs: the link (authority keypair, RPC) and the vault.
+/// Opens what `mpc-node run` needs: the link (authority keypair, RPC endpoints with their
+/// fail-overs and the configured priority fee) and the vault, each failure classified for the
+/// exit code.
 pub fn open(config: &Config, metrics: Metrics, shutdown: watch::Receiver<bool>) -> Result<(Link, Vault)> {
-    let authority = config.authority()?;
-    let vault = Vault::open(&config.key_share, authority.pubkey(), config.passphrase()?)?;
-    Ok((Link::new(&config.rpc_url(), authority, metrics, shutdown), vault))
+    use crate::exit::{Classify, ExitKind};
+    let authority = config.authority().exit(ExitKind::Config)?;
+    let passphrase = config.passphrase().exit(ExitKind::Config)?;
+    let vault = Vault::open(&config.key_share, authority.pubkey(), passphrase).exit(ExitKind::Vault)?;
+    let connection = Connection::with_options(&config.rpc_endpoints(), CommitmentConfig::confirmed(), config.landing_options());
+    Ok((Link::over(connection, authority, metrics, shutdown), vault))
 }
 
 #[cfg(test)]

@@ -346,7 +346,7 @@ impl Program {
                     return Err(refuse("NotADealer"));
                 }
                 if c.folded & bit(dealer) != 0 {
-                    return Err(refuse("DealingsNotFolded"));
+                    return Err(refuse("AlreadyFolded"));
                 }
                 let qualified: Vec<u16> = c.qualified_dealers().into_iter().map(u16::from).collect();
                 let (_, weights) = share_weights(&qualified, c.is_resharing()).unwrap();
