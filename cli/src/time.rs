@@ -6,6 +6,19 @@
 use anyhow::{Result, anyhow};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 
+/// The latest expiry taken: the last second of year 9999.
+pub const LATEST_EXPIRY: i64 = 253_402_300_799;
+
+/// `now + duration` for `--expires-in`, refused when it does not fit (a wrap could give 0,
+/// which means "never expires") or lies past [`LATEST_EXPIRY`].
+pub fn expiry_after(now: i64, duration: std::time::Duration) -> Result<i64> {
+    i64::try_from(duration.as_secs())
+        .ok()
+        .and_then(|seconds| now.checked_add(seconds))
+        .filter(|at| *at <= LATEST_EXPIRY)
+        .ok_or_else(|| anyhow!("an expiry {} from now is too far ahead (at most until {})", humantime::format_duration(duration), human(LATEST_EXPIRY)))
+}
+
 /// Parses `--expires-at`: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` (UTC) or Unix seconds.
 pub fn parse(text: &str) -> Result<i64> {
     let text = text.trim();
@@ -49,6 +62,17 @@ pub fn json_expiry(expires_at: i64) -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_expiry_too_far_ahead_is_refused_never_wrapped_to_never() {
+        let now = 1_790_000_000;
+        assert_eq!(expiry_after(now, std::time::Duration::from_secs(30 * 86_400)).unwrap(), now + 30 * 86_400);
+        let wraps_to_zero = std::time::Duration::from_secs((u64::MAX - now as u64) + 1);
+        assert!(expiry_after(now, wraps_to_zero).is_err());
+        assert!(expiry_after(now, std::time::Duration::from_secs(u64::MAX)).is_err());
+        assert!(expiry_after(now, std::time::Duration::from_secs((LATEST_EXPIRY - now + 1) as u64)).is_err());
+        assert_eq!(expiry_after(now, std::time::Duration::from_secs((LATEST_EXPIRY - now) as u64)).unwrap(), LATEST_EXPIRY);
+    }
+
     use super::*;
 
     #[test]

@@ -15,10 +15,14 @@
 //!   ([`crate::compute`]), sign with a fresh blockhash, send with preflight (so a refusal comes
 //!   back as the program's named error), poll `getSignatureStatuses`, re-broadcast the same
 //!   signed bytes every [`LandingOptions::rebroadcast_every`] (preflight skipped) and, once
-//!   the block height has passed the blockhash's `last_valid_block_height` and the signature
-//!   is still unknown, re-sign with a fresh blockhash (at most
-//!   [`LandingOptions::max_resigns`] times). Each decision is [`next_step`], a pure function
-//!   tested exhaustively.
+//!   the block height has passed the highest `last_valid_block_height` of *every* signing so
+//!   far and no signature is known, re-sign with a fresh blockhash (at most
+//!   [`LandingOptions::max_resigns`] times). A preflight "blockhash not found" re-signs at
+//!   once, but the refused signing stays watched (an RPC node may have forwarded it anyway)
+//!   and a later signing with an older blockhash never shortens the watch; once anything may
+//!   be out, giving up is [`crate::rpc::TxError::Timeout`] with a signature, never a
+//!   retryable error (a retry of `share` or `store` would make a second request or record).
+//!   Each decision is [`next_step`], a pure function tested exhaustively.
 //!
 //! Why our own loop rather than agave's: `RpcClient::send_and_confirm_transaction` sends
 //! once and polls until the blockhash is invalid, then fails with "unable to confirm": it
@@ -529,20 +533,26 @@ pub(crate) async fn land<T: Signers + ?Sized>(
     // every signature of this send, oldest first, all polled: a signing is only replaced
     // once it cannot land, but a fail-over may have delivered one a node then refused
     let mut signatures: Vec<Signature> = Vec::new();
+    // the latest height at which any signing can still land: a signing is dead only once the
+    // height passes this, whatever blockhash (older, from a lagging or lying node) a later
+    // signing got; a preflight that says "blockhash not found" may still have been forwarded
+    let mut last_valid_of_any = 0u64;
     loop {
         let price = priority_fee(rpc, counters, options.compute_unit_price, instructions).await;
         let prepared = compute::prepare(instructions, fee_payer, price);
         let (blockhash, last_valid_block_height) = match rpc.get_latest_blockhash_with_commitment(blockhash_commitment(commitment)).await {
             Ok(latest) => latest,
-            // nothing broadcast yet, or only signings whose blockhash expired unseen (they
-            // cannot land): the caller may retry as it likes
-            Err(error) => return Err(TxError::from_client(error)),
+            // nothing broadcast yet: the caller may retry as it likes
+            Err(error) if signatures.is_empty() => return Err(TxError::from_client(error)),
+            // an earlier signing was refused at preflight, which may not have been the truth
+            Err(_) => return Err(TxError::Timeout { signature: signatures[signatures.len() - 1] }),
         };
         let message = solana_message::Message::new(&prepared, Some(fee_payer));
         let mut tx = Transaction::new_unsigned(message);
         tx.try_sign(signers, blockhash).map_err(|error| TxError::Signing(error.to_string()))?;
         let signature = tx.signatures[0];
         signatures.push(signature);
+        last_valid_of_any = last_valid_of_any.max(last_valid_block_height);
 
         let first =
             rpc.send_transaction_with_config(&tx, RpcSendTransactionConfig { preflight_commitment: Some(commitment.commitment), ..Default::default() }).await;
@@ -553,7 +563,8 @@ pub(crate) async fn land<T: Signers + ?Sized>(
                 Some(TransactionError::BlockhashNotFound) => FirstSend::BlockhashRefused,
                 Some(_) => FirstSend::Refused(TxError::from_client(error)),
                 None if endpoint_failure(&error).is_some() => FirstSend::Unsure,
-                None => return Err(TxError::from_client(error)),
+                None if signatures.len() == 1 => return Err(TxError::from_client(error)),
+                None => return Err(TxError::Timeout { signature: signatures[signatures.len() - 2] }),
             },
         };
         match first {
@@ -572,16 +583,16 @@ pub(crate) async fn land<T: Signers + ?Sized>(
                     return Err(refusal);
                 }
             }
-            FirstSend::BlockhashRefused => {
-                if resigns >= options.max_resigns {
-                    return Err(TxError::Transaction { error: TransactionError::BlockhashNotFound, logs: Vec::new() });
-                }
+            // with no re-sign left, this signing is watched like any other until every
+            // signing's blockhash has expired (the refusal may not have been the truth)
+            FirstSend::BlockhashRefused if resigns < options.max_resigns => {
                 resigns += 1;
                 bump(&counters.resigned);
                 // the node is behind the one that gave the blockhash: give it a moment
                 tokio::time::sleep(POLL_EVERY).await;
                 continue;
             }
+            FirstSend::BlockhashRefused => {}
         }
 
         let mut last_broadcast = Instant::now();
@@ -609,8 +620,14 @@ pub(crate) async fn land<T: Signers + ?Sized>(
                     None
                 }
             };
-            let observation =
-                Observation { status, block_height, last_valid_block_height, since_broadcast: last_broadcast.elapsed(), elapsed: started.elapsed(), resigns };
+            let observation = Observation {
+                status,
+                block_height,
+                last_valid_block_height: last_valid_of_any,
+                since_broadcast: last_broadcast.elapsed(),
+                elapsed: started.elapsed(),
+                resigns,
+            };
             match next_step(&observation, options) {
                 Step::Wait => {}
                 Step::Rebroadcast => {

@@ -174,6 +174,11 @@ pub fn websocket_url(rpc_url: &str) -> String {
     if path.is_empty() { format!("{scheme}://{host_port}") } else { format!("{scheme}://{host_port}/{path}") }
 }
 
+/// `address`'s owner must be `expected`: [`ReadError`] naming both otherwise.
+fn check_owner(address: &Address, owner: &Address, expected: &Address) -> Result<(), ReadError> {
+    if owner == expected { Ok(()) } else { Err(ReadError(format!("account {address} is owned by {owner}, not {expected}: it is not what it claims to be"))) }
+}
+
 impl Connection {
     /// A connection to `url` (monikers allowed) at `commitment`, landing transactions with
     /// the default [`LandingOptions`].
@@ -226,9 +231,24 @@ impl Connection {
     }
 
     /// An account's data, if it exists and holds any.
+    ///
+    /// Only this program's accounts are read: an account at `address` owned by another
+    /// program (a look-alike a stranger made, with any bytes it likes) is refused by name
+    /// rather than decoded. [`Connection::account_owned_by`] reads another program's.
     pub async fn account(&self, address: &Address) -> Result<Option<Vec<u8>>, ReadError> {
-        let account = self.rpc.get_account_with_commitment(address, self.rpc.commitment()).await?.value;
-        Ok(account.map(|a| a.data).filter(|d| !d.is_empty()))
+        self.account_owned_by(address, &PROGRAM_ID).await
+    }
+
+    /// An account's data, if it exists and holds any, refused unless `owner` owns it.
+    pub async fn account_owned_by(&self, address: &Address, owner: &Address) -> Result<Option<Vec<u8>>, ReadError> {
+        let Some(account) = self.rpc.get_account_with_commitment(address, self.rpc.commitment()).await?.value else {
+            return Ok(None);
+        };
+        if account.data.is_empty() {
+            return Ok(None);
+        }
+        check_owner(address, &account.owner, owner)?;
+        Ok(Some(account.data))
     }
 
     /// Every program account of type `name` (Anchor discriminator) whose bytes at each
@@ -347,6 +367,15 @@ pub fn transaction_events(signature: Signature, tx: &EncodedConfirmedTransaction
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_look_alike_account_of_another_program_is_refused_by_name() {
+        let address = Address::new_from_array([5; 32]);
+        let stranger = Address::new_from_array([6; 32]);
+        assert!(check_owner(&address, &PROGRAM_ID, &PROGRAM_ID).is_ok());
+        let refused = check_owner(&address, &stranger, &PROGRAM_ID).unwrap_err().to_string();
+        assert!(refused.contains(&address.to_string()) && refused.contains(&stranger.to_string()) && refused.contains("not what it claims"), "{refused}");
+    }
+
     use super::*;
 
     #[test]

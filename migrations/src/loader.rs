@@ -19,6 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// The upgradeable loader, owner of programs, program data and buffers.
+const LOADER: Address = solana_sdk_ids::bpf_loader_upgradeable::ID;
+
 /// Program bytes per write transaction (a transaction is at most 1,232 bytes).
 pub const WRITE_CHUNK: usize = 950;
 
@@ -60,6 +63,7 @@ pub struct DeployReport {
     pub chunks_already_written: usize,
     /// The program's upgrade authority afterwards.
     pub upgrade_authority: Option<String>,
+
     /// For `buffer_ready`: the upgrade instruction the authority must sign, as base58 of
     /// its data, with its accounts in order.
     pub upgrade_instruction: Option<serde_json::Value>,
@@ -123,8 +127,8 @@ impl Deployer<'_> {
     /// Deploys (or upgrades to) `bytes`.
     pub async fn deploy(&self, bytes: &[u8]) -> Result<DeployReport> {
         let programdata = get_program_data_address(&self.program_id);
-        let program_exists = self.connection.account(&self.program_id).await?.is_some();
-        let programdata_bytes = if program_exists { self.connection.account(&programdata).await? } else { None };
+        let program_exists = self.connection.account_owned_by(&self.program_id, &LOADER).await?.is_some();
+        let programdata_bytes = if program_exists { self.connection.account_owned_by(&programdata, &LOADER).await? } else { None };
         if let Some(data) = &programdata_bytes {
             let offset = UpgradeableLoaderState::size_of_programdata_metadata();
             let current = programdata_authority(data);
@@ -153,11 +157,19 @@ impl Deployer<'_> {
                 // upgrade authority: the payer deploys, then hands the program over
                 let lamports = self.connection.rpc.get_minimum_balance_for_rent_exemption(UpgradeableLoaderState::size_of_program()).await?;
                 let mut instructions = loader::deploy_with_max_program_len(&payer, &self.program_id, &buffer.pubkey(), &payer, lamports, bytes.len() * 2)?;
-                if authority.address() != payer {
-                    instructions.push(loader::set_upgrade_authority(&self.program_id, &payer, Some(&authority.address())));
+                let mut signers = vec![program];
+                match authority {
+                    UpgradeAuthority::Signer(key) if key.pubkey() != payer => {
+                        // checked: the new authority signs, so a key that is not held cannot be named
+                        instructions.push(loader::set_upgrade_authority_checked(&self.program_id, &payer, &key.pubkey()));
+                        signers.push(key);
+                    }
+                    // a multisig cannot sign here: the address was confirmed by the operator
+                    UpgradeAuthority::Remote(address) => instructions.push(loader::set_upgrade_authority(&self.program_id, &payer, Some(address))),
+                    UpgradeAuthority::Signer(_) => {}
                 }
                 report.deployment = "deployed";
-                self.connection.send(self.payer, &[program], &instructions).await?
+                self.connection.send(self.payer, &signers, &instructions).await?
             }
             (true, UpgradeAuthority::Signer(authority)) => {
                 let mut instructions = Vec::new();
@@ -190,7 +202,8 @@ impl Deployer<'_> {
         while self.connection.rpc.get_slot().await? <= slot + 1 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let data = self.connection.account(&programdata).await?.ok_or_else(|| anyhow!("program data {programdata} missing after the deployment"))?;
+        let data =
+            self.connection.account_owned_by(&programdata, &LOADER).await?.ok_or_else(|| anyhow!("program data {programdata} missing after the deployment"))?;
         report.upgrade_authority = programdata_authority(&data).map(|a| a.to_string());
         Ok(report)
     }
@@ -241,7 +254,7 @@ impl Deployer<'_> {
             buffer
         };
         let expected_len = UpgradeableLoaderState::size_of_buffer(bytes.len());
-        match self.connection.account(&buffer.pubkey()).await? {
+        match self.connection.account_owned_by(&buffer.pubkey(), &LOADER).await? {
             Some(data) => {
                 let (authority, _) =
                     buffer_parts(&data).ok_or_else(|| anyhow!("{} ({}) is not a loader buffer", buffer.pubkey(), self.buffer_path.display()))?;
@@ -327,7 +340,7 @@ impl Deployer<'_> {
     }
 
     async fn buffer_bytes(&self, buffer: &Address) -> Result<Vec<u8>> {
-        let data = self.connection.account(buffer).await?.ok_or_else(|| anyhow!("buffer {buffer} disappeared"))?;
+        let data = self.connection.account_owned_by(buffer, &LOADER).await?.ok_or_else(|| anyhow!("buffer {buffer} disappeared"))?;
         Ok(buffer_parts(&data).map(|(_, bytes)| bytes.to_vec()).unwrap_or_default())
     }
 }

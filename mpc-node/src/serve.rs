@@ -62,6 +62,8 @@ const SEEN_CAPACITY: usize = 100_000;
 const POST_ATTEMPTS: u32 = 3;
 /// How long connecting and subscribing may take before the attempt counts as failed.
 const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The owner of every sysvar account.
+const SYSVAR_OWNER: Address = Address::from_str_const("Sysvar1111111111111111111111111111111111111");
 /// The `Clock` sysvar, whose `unix_timestamp` the program judges expiry by.
 const CLOCK_SYSVAR: &str = "SysvarC1ock11111111111111111111111111111111";
 
@@ -316,7 +318,7 @@ impl Server {
     /// correction stays.
     async fn sync_clock(&self) {
         let Ok(clock) = CLOCK_SYSVAR.parse::<Address>() else { return };
-        match self.link.once(self.link.connection.account(&clock)).await {
+        match self.link.once(self.link.connection.account_owned_by(&clock, &SYSVAR_OWNER)).await {
             Ok(Some(data)) => match clock_unix_timestamp(&data) {
                 Some(chain) => {
                     let skew = chain - medshare_client::unix_now();

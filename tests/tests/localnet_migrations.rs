@@ -148,6 +148,8 @@ fn deploys_resume_hand_over_to_a_multisig_and_reclaim_buffers() {
     // the multisig's, and the report holds the instruction it must execute
     let ready = s.succeed(&upgraded, &["--buffer", path(&buffer), "--upgrade-authority", &multisig, "--writes-per-second", "200"]);
     assert_eq!(ready["deployment"], "buffer_ready", "{ready}");
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&changed));
+    assert_eq!(ready["program_sha256"], sha256.as_str(), "the hash the multisig's signers check the buffer against");
     let handed: medshare_client::Address = ready["buffer"].as_str().unwrap().parse().unwrap();
     let handed_account = s.localnet.rpc.get_account(&handed).unwrap();
     assert_eq!(&handed_account.data[5..37], multisig.parse::<medshare_client::Address>().unwrap().as_ref(), "the buffer's authority is the multisig");

@@ -58,7 +58,7 @@ pub async fn share(session: &Session, args: ShareArgs) -> Result<Report> {
         );
     }
     let expires_at = match (args.expires_in, args.expires_at) {
-        (Some(duration), _) => now + duration.as_secs() as i64,
+        (Some(duration), _) => crate::time::expiry_after(now, duration)?,
         (None, Some(at)) => at,
         (None, None) => 0,
     };

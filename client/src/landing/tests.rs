@@ -310,6 +310,9 @@ struct ScriptedCluster {
     /// The preflight refuses the n-th distinct transaction (1-based) with the program's
     /// first error; with `true`, the first transaction lands at that moment.
     refuse: Option<(u32, bool)>,
+    /// A lying node: it answers the first transaction's preflight "blockhash not found" yet
+    /// keeps it, and hands out older and older blockhashes.
+    lying: bool,
 }
 
 impl ScriptedCluster {
@@ -322,6 +325,7 @@ impl ScriptedCluster {
             blockhashes: AtomicU32::new(0),
             wire: Mutex::default(),
             refuse: None,
+            lying: false,
         })
     }
 
@@ -343,7 +347,8 @@ fn scripted(cluster: Arc<ScriptedCluster>) -> Endpoint {
             "getLatestBlockhash" => {
                 let n = cluster.blockhashes.fetch_add(1, Ordering::SeqCst) + 1;
                 let blockhash = solana_hash::Hash::new_from_array([n as u8; 32]).to_string();
-                Reply::Result(json!({"context": context, "value": {"blockhash": blockhash, "lastValidBlockHeight": 10 * u64::from(n) + 5}}))
+                let last_valid = if cluster.lying { 30u64.saturating_sub(10 * u64::from(n)) } else { 10 * u64::from(n) + 5 };
+                Reply::Result(json!({"context": context, "value": {"blockhash": blockhash, "lastValidBlockHeight": last_valid}}))
             }
             "getBlockHeight" => Reply::Result(json!(cluster.height.load(Ordering::SeqCst))),
             "sendTransaction" => {
@@ -355,6 +360,10 @@ fn scripted(cluster: Arc<ScriptedCluster>) -> Endpoint {
                 sent.push((signature.clone(), skipped));
                 cluster.wire.lock().unwrap().push(bytes);
                 let distinct = sent.iter().map(|(s, _)| s).collect::<std::collections::BTreeSet<_>>().len() as u32;
+                if cluster.lying && distinct == 1 {
+                    let data = json!({"err": "BlockhashNotFound", "logs": []});
+                    return Reply::Error(json!({"code": -32002, "message": "Transaction simulation failed: Blockhash not found", "data": data}));
+                }
                 if let Some((nth, first_lands)) = cluster.refuse
                     && nth == distinct
                     && !skipped
@@ -508,4 +517,50 @@ async fn a_resigned_transaction_refused_because_the_first_landed_late_returns_th
     let sent = cluster.sent.lock().unwrap().clone();
     assert_eq!(signature.to_string(), sent[0].0, "the signature returned is the one that landed");
     assert_eq!(connection.stats().resigned, 1);
+}
+
+#[tokio::test]
+async fn a_signing_refused_at_preflight_is_watched_until_every_blockhash_expired() {
+    // the node says "blockhash not found" for the first signing yet holds it, then gives an
+    // older blockhash (valid to height 10, the first to 20) at height 15: the first can still
+    // land, so the send must not give up with a retryable error (a retried `share` would
+    // make a second request); it lands when the node lets the first through
+    let cluster = Arc::into_inner(ScriptedCluster::new(15, u32::MAX)).expect("not shared yet");
+    let cluster = Arc::new(ScriptedCluster { lying: true, ..cluster });
+    let rpc = scripted(cluster.clone());
+    let connection = Connection::with_options(std::slice::from_ref(&rpc.url), CommitmentConfig::confirmed(), fast());
+    let payer = solana_keypair::Keypair::new();
+    let instruction = crate::instructions::revoke_share(&solana_signer::Signer::pubkey(&payer), &Address::new_from_array([9; 32]));
+    let held = {
+        let cluster = cluster.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            let first = cluster.sent.lock().unwrap()[0].0.clone();
+            cluster.landed.lock().unwrap().push(first);
+        })
+    };
+    let signature = connection.send(&payer, &[], &[instruction]).await.expect("the held signing landed");
+    held.await.unwrap();
+    assert_eq!(signature.to_string(), cluster.sent.lock().unwrap()[0].0, "the refused-at-preflight signing is the one that landed");
+    assert_eq!(connection.stats().resigned, 1);
+}
+
+#[tokio::test]
+async fn a_send_that_may_be_out_gives_up_with_a_signature_not_a_retryable_error() {
+    // the same lie, but nothing ever lands: the watch lasts until every blockhash expired
+    let cluster = Arc::into_inner(ScriptedCluster::new(15, u32::MAX)).expect("not shared yet");
+    let cluster = Arc::new(ScriptedCluster { lying: true, ..cluster });
+    let rpc = scripted(cluster.clone());
+    let options = LandingOptions { confirm_timeout: Duration::from_secs(2), ..fast() };
+    let connection = Connection::with_options(std::slice::from_ref(&rpc.url), CommitmentConfig::confirmed(), options);
+    let payer = solana_keypair::Keypair::new();
+    let instruction = crate::instructions::revoke_share(&solana_signer::Signer::pubkey(&payer), &Address::new_from_array([9; 32]));
+    let error = connection.send(&payer, &[], &[instruction]).await.expect_err("never lands");
+    assert!(matches!(error, TxError::Timeout { .. }), "{error:?}");
+    assert!(!error.is_transient());
+    // once the height passes the first signing's blockhash too, it is a plain expiry
+    cluster.height.store(21, Ordering::SeqCst);
+    let instruction = crate::instructions::revoke_share(&solana_signer::Signer::pubkey(&payer), &Address::new_from_array([8; 32]));
+    let expired = connection.send(&payer, &[], &[instruction]).await.expect_err("expired");
+    assert!(matches!(expired, TxError::Transaction { error: TransactionError::BlockhashNotFound, .. } | TxError::Timeout { .. }), "{expired:?}");
 }
