@@ -248,20 +248,25 @@ mod tests {
         Address::new_from_array([byte; 32])
     }
 
-    /// One instruction from every builder of `crate::instructions`, named as the program
-    /// names it.
-    fn every_builder() -> Vec<(&'static str, Instruction)> {
-        let args = ix::StoreArgs {
+    /// Inline store arguments for a ciphertext of `ciphertext_len` bytes, no chunk yet.
+    fn store_args(ciphertext_len: u32) -> ix::StoreArgs {
+        ix::StoreArgs {
             version: 1,
             cluster_capsule: [1; 64],
             capsule_proof: [2; 64],
             owner_capsule: [3; 64],
             storage: 0,
-            ciphertext_len: 3,
+            ciphertext_len,
             digest: [0; 32],
             uri: Vec::new(),
-            chunk: vec![1, 2, 3],
-        };
+            chunk: Vec::new(),
+        }
+    }
+
+    /// One instruction from every builder of `crate::instructions`, named as the program
+    /// names it.
+    fn every_builder() -> Vec<(&'static str, Instruction)> {
+        let args = ix::StoreArgs { chunk: vec![1, 2, 3], ..store_args(3) };
         vec![
             ("create_cluster", ix::create_cluster(&a(1), 1).0),
             ("invite_node", ix::invite_node(&a(1), &a(2), &a(3))),
@@ -364,17 +369,7 @@ mod tests {
             ("post_dealing, a full chunk", ix::post_dealing(&a(1), &a(2), 3, 4, 0, &[0xab; ix::DEALING_CHUNK])),
             ("append_patient_data, a full chunk", ix::append_patient_data(&a(4), &a(5), 1, 600, &[1; ix::INLINE_CHUNK])),
         ];
-        let inline = ix::StoreArgs {
-            version: 1,
-            cluster_capsule: [1; 64],
-            capsule_proof: [2; 64],
-            owner_capsule: [3; 64],
-            storage: 0,
-            ciphertext_len: 5_000,
-            digest: [0; 32],
-            uri: Vec::new(),
-            chunk: Vec::new(),
-        };
+        let inline = store_args(5_000);
         let (store, _) = ix::store_inline(&a(4), &a(2), 1, &inline, &[7; 5_000]);
         largest.push(("store_patient_data, a full inline chunk", store[0].clone()));
         let blob = ix::StoreArgs { storage: 1, uri: vec![b'u'; 128], digest: [9; 32], ..inline };
@@ -390,17 +385,7 @@ mod tests {
 
     #[test]
     fn a_transaction_too_large_for_the_budget_instructions_goes_without_them() {
-        let inline = ix::StoreArgs {
-            version: 1,
-            cluster_capsule: [1; 64],
-            capsule_proof: [2; 64],
-            owner_capsule: [3; 64],
-            storage: 0,
-            ciphertext_len: 5_000,
-            digest: [0; 32],
-            uri: Vec::new(),
-            chunk: Vec::new(),
-        };
+        let inline = store_args(5_000);
         let payer = a(4);
         let store = |chunk: usize| ix::store_patient_data(&payer, &a(2), 1, &ix::StoreArgs { chunk: vec![7; chunk], ..inline.clone() }).0;
         // both budget instructions add 52 bytes, the limit alone 40

@@ -329,6 +329,12 @@ impl ScriptedCluster {
         })
     }
 
+    /// At `height`, landing nothing by itself, and lying (the `lying` field).
+    fn lying(height: u64) -> Arc<ScriptedCluster> {
+        let cluster = Arc::into_inner(ScriptedCluster::new(height, u32::MAX)).expect("not shared yet");
+        Arc::new(ScriptedCluster { lying: true, ..cluster })
+    }
+
     fn refusing(height: u64, swallow: u32, nth: u32, first_lands: bool) -> Arc<ScriptedCluster> {
         let cluster = Arc::into_inner(ScriptedCluster::new(height, swallow)).expect("not shared yet");
         Arc::new(ScriptedCluster { refuse: Some((nth, first_lands)), ..cluster })
@@ -525,8 +531,7 @@ async fn a_signing_refused_at_preflight_is_watched_until_every_blockhash_expired
     // older blockhash (valid to height 10, the first to 20) at height 15: the first can still
     // land, so the send must not give up with a retryable error (a retried `share` would
     // make a second request); it lands when the node lets the first through
-    let cluster = Arc::into_inner(ScriptedCluster::new(15, u32::MAX)).expect("not shared yet");
-    let cluster = Arc::new(ScriptedCluster { lying: true, ..cluster });
+    let cluster = ScriptedCluster::lying(15);
     let rpc = scripted(cluster.clone());
     let connection = Connection::with_options(std::slice::from_ref(&rpc.url), CommitmentConfig::confirmed(), fast());
     let payer = solana_keypair::Keypair::new();
@@ -548,8 +553,7 @@ async fn a_signing_refused_at_preflight_is_watched_until_every_blockhash_expired
 #[tokio::test]
 async fn a_send_that_may_be_out_gives_up_with_a_signature_not_a_retryable_error() {
     // the same lie, but nothing ever lands: the watch lasts until every blockhash expired
-    let cluster = Arc::into_inner(ScriptedCluster::new(15, u32::MAX)).expect("not shared yet");
-    let cluster = Arc::new(ScriptedCluster { lying: true, ..cluster });
+    let cluster = ScriptedCluster::lying(15);
     let rpc = scripted(cluster.clone());
     let options = LandingOptions { confirm_timeout: Duration::from_secs(2), ..fast() };
     let connection = Connection::with_options(std::slice::from_ref(&rpc.url), CommitmentConfig::confirmed(), options);
