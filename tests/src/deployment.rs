@@ -27,7 +27,7 @@ use crate::{localnet::BlockingLocalnet, proxy::Proxy, rpc_proxy::RpcProxy};
 const DEFAULT_BACKFILL_SECONDS: u64 = 5;
 
 /// The passphrase the test nodes seal their vaults with.
-const PASSPHRASE: &str = "test-only vault passphrase";
+pub const PASSPHRASE: &str = "test-only vault passphrase";
 
 /// Where the project's binary `name` is: in `$MEDSHARE_BIN_DIR`, or in the cargo profile
 /// directory holding this executable.
@@ -483,6 +483,76 @@ impl Deployment {
         node.backfill_seconds = 3600;
         self.start_node(index);
         proxy
+    }
+
+    /// Restarts node `index` (running or not) with both its links through proxies the test
+    /// controls: JSON-RPC through a new [`RpcProxy`] (with the validator itself as its one
+    /// fail-over endpoint if `failover`) and the websocket through a new [`Proxy`]. Its
+    /// backfill keeps its period.
+    pub fn proxy_links(&mut self, index: u8, failover: bool) -> (RpcProxy, Proxy) {
+        let upstream = self.localnet.validator.rpc_pubsub_url().trim_start_matches("ws://").trim_end_matches('/').parse().expect("pubsub address");
+        let websocket = Proxy::start(upstream);
+        let rpc = RpcProxy::to_url(&self.localnet.validator.rpc_url());
+        self.nodes[usize::from(index) - 1].ws_url = format!("ws://{}", websocket.addr);
+        self.route_rpc(index, &rpc.url(), failover);
+        (rpc, websocket)
+    }
+
+    /// Stops the validator, keeps it down for `down`, and starts it again from its ledger on
+    /// the same ports while the node daemons keep running (see
+    /// [`BlockingLocalnet::restart`]). Returns how long it was unreachable.
+    pub fn restart_validator(&mut self, down: Duration) -> Duration {
+        self.localnet.restart(down)
+    }
+
+    /// Node `index`'s vault file.
+    pub fn vault_path(&self, index: u8) -> PathBuf {
+        self.nodes[usize::from(index) - 1].vault.clone()
+    }
+
+    /// Runs `mpc-node run` for node `index` in the foreground with `passphrase` (its config
+    /// as it stands; node `index`'s daemon must be stopped) and returns what it did. A node
+    /// that is still running after `timeout` is killed and the run reported as such: a
+    /// daemon that should have refused to start fails the caller's assertions instead of
+    /// hanging the test.
+    pub fn run_node_once(&self, index: u8, passphrase: &str, timeout: Duration) -> Run {
+        assert!(!self.is_running(index), "node {index}'s daemon must be stopped first");
+        let config = self.node_config(index);
+        let stdout_path = self.dir.join(format!("node-{index}-once.stdout"));
+        let stderr_path = self.dir.join(format!("node-{index}-once.stderr"));
+        let mut child = Command::new(Binary::Node.path())
+            .args(["run", "--config", path(&config)])
+            .env("MPC_NODE_PASSPHRASE", passphrase)
+            .env("RUST_LOG", "info")
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+            .spawn()
+            .expect("spawn mpc-node");
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break child.wait().expect("reap");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Run {
+            command: format!("mpc-node run --config {}", config.display()),
+            status,
+            stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&stderr_path).unwrap_or_default(),
+        }
+    }
+
+    /// How node `index`'s daemon ended, if it did on its own (a crash, or an exit) while
+    /// the test believed it running; `None` while it runs (or was stopped by the test).
+    pub fn node_exited(&mut self, index: u8) -> Option<ExitStatus> {
+        self.nodes[usize::from(index) - 1].child.as_mut()?.try_wait().expect("wait")
     }
 
     /// Restarts node `index` on the validator's websocket with the usual backfill.

@@ -14,6 +14,7 @@
 
 pub mod chain;
 pub mod deployment;
+pub mod load;
 pub mod localnet;
 pub mod proxy;
 pub mod rpc_proxy;

@@ -15,7 +15,14 @@
 //!   signature but never forwarded (nor are its re-broadcasts): it cannot land;
 //! - [`RpcProxy::shorten_blockhashes`]: `getLatestBlockhash`'s `lastValidBlockHeight` is
 //!   rewritten to a height a few blocks ahead, so the sender believes its blockhash expires
-//!   soon and must re-sign.
+//!   soon and must re-sign;
+//! - [`RpcProxy::cut`]: the link is down: open connections are reset and new ones reset as
+//!   soon as they are accepted, until [`RpcProxy::restore`];
+//! - [`RpcProxy::half_open`]: every request is read and then held: never answered, its
+//!   connection never closed by the proxy (a provider or middlebox that hangs);
+//! - [`RpcProxy::withhold_answers`]: requests of a method are forwarded to the validator but
+//!   their answer is withheld the same way (a `sendTransaction` that reached the validator
+//!   while its sender never learns so).
 //!
 //! It counts what it forwarded per method and per `sendTransaction` signature
 //! ([`RpcProxy::tally`]), so a test can assert what reached the validator.
@@ -72,6 +79,10 @@ pub struct Tally {
     pub sends_swallowed: BTreeMap<String, u64>,
     /// `getLatestBlockhash` answers whose `lastValidBlockHeight` was shortened.
     pub blockhashes_shortened: u64,
+    /// Connections reset as they were accepted while the link was cut.
+    pub refused_connections: u64,
+    /// Requests held without an answer (half-open, or answer withheld), by method.
+    pub held: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -104,6 +115,11 @@ impl Tally {
     pub fn swallowed_signatures(&self) -> Vec<Signature> {
         self.sends_swallowed.keys().map(|s| s.parse().expect("the proxy stores base58 signatures")).collect()
     }
+
+    /// Requests held without an answer, every method.
+    pub fn held_total(&self) -> u64 {
+        self.held.values().sum()
+    }
 }
 
 /// Which requests a fault budget applies to.
@@ -135,6 +151,12 @@ struct Faults {
     /// `getLatestBlockhash` answers still to shorten, and by how many blocks from now.
     shorten_budget: u64,
     shorten_to_blocks_ahead: u64,
+    /// The link is down: every connection is reset.
+    cut: bool,
+    /// Every request is read and held without an answer.
+    half_open: bool,
+    /// Requests still to forward and then hold without an answer, per scope.
+    withhold: HashMap<Scope, u64>,
 }
 
 struct Shared {
@@ -185,6 +207,11 @@ impl RpcProxy {
                         break;
                     }
                     let Ok(client) = client else { continue };
+                    if lock(&accepting.faults).cut {
+                        lock(&accepting.tally).refused_connections += 1;
+                        reset(client);
+                        continue;
+                    }
                     let id = accepting.next_connection.fetch_add(1, Ordering::SeqCst);
                     if let Ok(copy) = client.try_clone() {
                         lock(&accepting.connections).insert(id, copy);
@@ -292,8 +319,38 @@ impl RpcProxy {
         faults.shorten_to_blocks_ahead = blocks_ahead;
     }
 
-    /// Ends every fault: no rate limit, latency, reset, staleness, swallowing or shortening.
-    /// (The tally is kept.)
+    /// Cuts the link: every open client connection is reset, and every new one is reset as
+    /// soon as it is accepted, until [`RpcProxy::restore`] (or [`RpcProxy::heal`]).
+    pub fn cut(&self) {
+        lock(&self.shared.faults).cut = true;
+        for (_, connection) in lock(&self.shared.connections).drain() {
+            // (its serving thread holds another handle: shut the socket down, not just a handle)
+            let _ = connection.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Ends a [`RpcProxy::cut`] or [`RpcProxy::half_open`]: requests are served again.
+    /// (Connections already held stay held: the client has to give up on them.)
+    pub fn restore(&self) {
+        let mut faults = lock(&self.shared.faults);
+        faults.cut = false;
+        faults.half_open = false;
+    }
+
+    /// While `on`, every request is read and then held: no answer, and the proxy never
+    /// closes the connection (it keeps reading it until the client closes it).
+    pub fn half_open(&self, on: bool) {
+        lock(&self.shared.faults).half_open = on;
+    }
+
+    /// The next `requests` requests of `method` are forwarded to the validator, and the
+    /// validator's answer is then withheld as [`RpcProxy::half_open`] holds a request.
+    pub fn withhold_answers(&self, method: &str, requests: u64) {
+        *lock(&self.shared.faults).withhold.entry(Scope::Method(method.to_owned())).or_default() += requests;
+    }
+
+    /// Ends every fault: no rate limit, latency, reset, staleness, swallowing, shortening,
+    /// cut, half-open connection or withheld answer. (The tally is kept.)
     pub fn heal(&self) {
         let mut faults = lock(&self.shared.faults);
         *faults = Faults { retry_after_seconds: faults.retry_after_seconds, ..Faults::default() };
@@ -457,6 +514,8 @@ enum Outcome {
     Respond { status: u16, reason: &'static str, headers: Vec<(&'static str, String)>, body: Vec<u8> },
     /// Reset the connection without answering.
     Reset,
+    /// Never answer and never close: read the connection until the client closes it.
+    Hold,
 }
 
 fn serve_connection(shared: &Shared, id: u64, stream: TcpStream) {
@@ -474,6 +533,11 @@ fn serve_connection(shared: &Shared, id: u64, stream: TcpStream) {
                 // the registry's handle too, else the socket outlives this close
                 drop(lock(&shared.connections).remove(&id));
                 reset(stream);
+                return;
+            }
+            Outcome::Hold => {
+                // whatever else the client sends is read and dropped; it gets nothing back
+                let _ = std::io::copy(&mut reader, &mut std::io::sink());
                 return;
             }
             Outcome::Respond { status, reason, headers, body } => {
@@ -529,8 +593,18 @@ fn handle(shared: &Shared, request: &Message) -> Outcome {
         std::thread::sleep(latency);
     }
     // one decision per request, under one lock, so concurrent requests share a budget exactly
-    let (stale, signature_fault) = {
+    let (stale, signature_fault, withhold) = {
         let mut faults = lock(&shared.faults);
+        if faults.cut {
+            drop(faults);
+            bump(&mut lock(&shared.tally).resets, &method);
+            return Outcome::Reset;
+        }
+        if faults.half_open {
+            drop(faults);
+            bump(&mut lock(&shared.tally).held, &method);
+            return Outcome::Hold;
+        }
         if faults.reset_always || take_budget(&mut faults.resets, &method) {
             drop(faults);
             bump(&mut lock(&shared.tally).resets, &method);
@@ -562,7 +636,8 @@ fn handle(shared: &Shared, request: &Message) -> Outcome {
         } else {
             None
         };
-        (faults.stale && STALE_READ_METHODS.contains(&method.as_str()), signature_fault)
+        let withhold = take_budget(&mut faults.withhold, &method);
+        (faults.stale && STALE_READ_METHODS.contains(&method.as_str()), signature_fault, withhold)
     };
     if let Some((signature, true)) = &signature_fault {
         bump(&mut lock(&shared.tally).sends_swallowed, signature);
@@ -590,6 +665,12 @@ fn handle(shared: &Shared, request: &Message) -> Outcome {
         if let Some((signature, false)) = &signature_fault {
             bump(&mut tally.sends_forwarded, signature);
         }
+        if withhold {
+            bump(&mut tally.held, &method);
+        }
+    }
+    if withhold {
+        return Outcome::Hold;
     }
     let answer: Option<Value> = (status == 200).then(|| serde_json::from_slice(&body).ok()).flatten();
     if let (Some(key), Some(answer), false) = (&read_key, &answer, stale)
@@ -952,6 +1033,54 @@ mod tests {
         assert_eq!(tally.resets["getBalance"], 1);
         assert_eq!(tally.forwarded("getSlot"), 3);
         assert_eq!(upstream.calls.load(Ordering::SeqCst), 3, "a reset request never reaches the upstream");
+    }
+
+    #[test]
+    fn a_cut_link_resets_open_and_new_connections_until_restored() {
+        let upstream = Upstream::start();
+        let proxy = RpcProxy::start(upstream.addr);
+        let mut open = Client::connect(&proxy);
+        assert_eq!(result(&open.call("getSlot", json!([])).unwrap()), "getSlot");
+        proxy.cut();
+        assert!(open.call("getSlot", json!([])).is_err(), "the open keep-alive connection is gone");
+        for _ in 0..2 {
+            assert!(Client::connect(&proxy).call("getSlot", json!([])).is_err(), "new connections are refused");
+        }
+        proxy.restore();
+        assert_eq!(result(&Client::connect(&proxy).call("getSlot", json!([])).unwrap()), "getSlot", "served again");
+        let tally = proxy.tally();
+        assert!(tally.refused_connections >= 2, "{tally:?}");
+        assert_eq!(upstream.calls.load(Ordering::SeqCst), 2, "nothing sent during the cut reached the upstream");
+    }
+
+    #[test]
+    fn half_open_and_withheld_answers_never_answer_nor_close() {
+        let upstream = Upstream::start();
+        let proxy = RpcProxy::start(upstream.addr);
+        proxy.half_open(true);
+        let mut hung = Client::connect(&proxy);
+        hung.stream.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+        let error = hung.call("getSlot", json!([])).err().expect("no answer");
+        assert!(matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut), "still open, silent: {error}");
+        assert_eq!(upstream.calls.load(Ordering::SeqCst), 0, "a half-open proxy forwards nothing");
+        proxy.restore();
+        assert_eq!(result(&Client::connect(&proxy).call("getSlot", json!([])).unwrap()), "getSlot");
+
+        // withheld: forwarded (the upstream saw it), the answer never comes back
+        let (signature, wire) = transaction(7);
+        proxy.withhold_answers("sendTransaction", 1);
+        let mut sender = Client::connect(&proxy);
+        sender.stream.set_read_timeout(Some(Duration::from_millis(700))).unwrap();
+        let error = sender.call("sendTransaction", json!([base64(&wire), {"encoding": "base64"}])).err().expect("withheld");
+        assert!(matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut), "{error}");
+        assert_eq!(upstream.calls.load(Ordering::SeqCst), 2, "the send reached the upstream");
+        let again = Client::connect(&proxy).call("sendTransaction", json!([base64(&wire), {"encoding": "base64"}])).unwrap();
+        assert_eq!(result(&again), signature.to_string(), "one answer withheld, the next one passes");
+        let tally = proxy.tally();
+        assert_eq!(tally.held.get("getSlot"), Some(&1));
+        assert_eq!(tally.held.get("sendTransaction"), Some(&1));
+        assert_eq!(tally.held_total(), 2);
+        assert_eq!(tally.sends_forwarded_of(&signature), 2);
     }
 
     #[test]
