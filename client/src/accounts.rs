@@ -587,9 +587,10 @@ impl Dealing {
         Ok(Dealing { cluster, epoch, dealer, threshold, len, written, bytes })
     }
 
-    /// The whole dealing, once every byte is written.
+    /// The whole dealing, once every byte is written; `None` for a declared length the
+    /// account cannot hold (found by fuzzing: it read as complete with fewer bytes).
     pub fn complete(&self) -> Option<&[u8]> {
-        (self.len != 0 && self.written == self.len).then_some(self.bytes.as_slice())
+        (self.len != 0 && self.written == self.len && usize::from(self.len) <= MAX_DEALING_LEN).then_some(self.bytes.as_slice())
     }
 }
 
@@ -765,6 +766,25 @@ impl ShareRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dealing_declaring_more_than_the_account_holds_is_never_complete() {
+        let body = |len: u16, written: u16| {
+            let mut body = [3u8; 32].to_vec();
+            body.extend(7u64.to_le_bytes());
+            body.extend(len.to_le_bytes());
+            body.extend(written.to_le_bytes());
+            body.extend([2, 2, 255, 0]);
+            body.extend(vec![9u8; MAX_DEALING_LEN]);
+            account("Dealing", body)
+        };
+        let full = Dealing::decode(&body(MAX_DEALING_LEN as u16, MAX_DEALING_LEN as u16)).unwrap();
+        assert_eq!(full.complete().map(<[u8]>::len), Some(MAX_DEALING_LEN));
+        // the fuzzer's input: len = written = 65535 read as "complete" with 1,120 bytes
+        let past = Dealing::decode(&body(u16::MAX, u16::MAX)).unwrap();
+        assert_eq!(past.complete(), None);
+        assert_eq!(Dealing::decode(&body(10, 9)).unwrap().complete(), None, "not all written");
+    }
 
     fn account(name: &str, body: Vec<u8>) -> Vec<u8> {
         let mut data = discriminator("account", name).to_vec();

@@ -308,7 +308,19 @@ fn of_cluster(name: &str, cluster: &Address) -> Option<u64> {
     (owner == cluster.to_string()).then(|| epoch.parse().ok()).flatten()
 }
 
+/// The Argon2id costs a vault may name: a damaged or hostile file must not make the node
+/// allocate terabytes or hash for ever (found by fuzzing).
+const MAX_MEMORY_KIB: u32 = 1 << 20;
+const MAX_PASSES: u32 = 16;
+const MAX_LANES: u32 = 16;
+
 fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>> {
+    let KdfParams { memory_kib, iterations, parallelism } = params;
+    anyhow::ensure!(
+        (1..=MAX_LANES).contains(&parallelism) && (1..=MAX_PASSES).contains(&iterations) && (8 * parallelism..=MAX_MEMORY_KIB).contains(&memory_kib),
+        "the vault's Argon2id costs are out of range (memory_kib {memory_kib}, iterations {iterations}, parallelism {parallelism}; \
+         at most {MAX_MEMORY_KIB} KiB, {MAX_PASSES} passes, {MAX_LANES} lanes): a damaged file"
+    );
     let params =
         argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32)).map_err(|e| anyhow::anyhow!("Argon2 parameters: {e}"))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -422,6 +434,24 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("medshare-vault-test-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_vault_naming_huge_argon2_costs_is_refused_before_hashing() {
+        let dir = temp_dir("costs");
+        let path = dir.join("vault.json");
+        let authority = Address::new_from_array([7; 32]);
+        save(&path, &authority, "correct horse", &Secrets::generate()).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // the fuzzer's inputs: 4 TiB of memory aborted the process, 2^32 passes hung it
+        for (field, value) in [("memory_kib", u64::from(u32::MAX)), ("iterations", u64::from(u32::MAX)), ("parallelism", 0), ("memory_kib", 1)] {
+            let mut file: serde_json::Value = serde_json::from_str(&text).unwrap();
+            file["kdf"][field] = serde_json::json!(value);
+            std::fs::write(&path, file.to_string()).unwrap();
+            let refused = load(&path, &authority, "correct horse").err().unwrap();
+            assert!(format!("{refused:#}").contains("Argon2id costs are out of range"), "{field} = {value}: {refused:#}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! | `test`      | everything CI runs: `rustfmt --check`, `build-sbf`, the program's host unit tests, the binaries the localnet tests run, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator with `mpc-node` processes and the CLI) |
 //! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
 //! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
+//! | `fuzz`      | `fuzz [--seconds N] [target…]`: builds the cargo-fuzz targets in `fuzz/` with the pinned nightly and runs each for N seconds (default 600) on its corpus; prints executions, coverage and time (docs/FUZZING.md) |
+//! | `load`      | the load test of issue #12: release daemons, 1,000 share requests to a 3-of-5 cluster and the saturation stages; writes `target/load-report.json` and `.md` |
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //! | `keys`      | `keys sync --program-keypair FILE` writes a deployer's own program id where it appears (`declare_id!`, the client's `PROGRAM_ID`, `Anchor.toml`); `keys list` shows them |
 //!
@@ -14,7 +16,9 @@
 //! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
 
 mod bench;
+mod fuzz;
 mod keys;
+mod load;
 mod paths;
 mod sbf;
 mod setup;
@@ -40,10 +44,12 @@ fn main() -> Result<()> {
             sbf::build()?;
             bench::compute_units()
         }
+        "fuzz" => fuzz::run(rest),
+        "load" => load::run(rest),
         "keys" => keys::run(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu | keys <sync --program-keypair FILE | list>>"
+                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [target…] | load [--release-validator] [--requests N]>"
             );
             Ok(())
         }
@@ -59,6 +65,7 @@ fn test(extra: &[String]) -> Result<()> {
     }
     sbf::build()?;
     sbf::host_unit_tests()?;
+    fuzz::ci_smoke()?;
     build_binaries()?;
     let mut cargo = paths::cargo();
     cargo.current_dir(paths::repo_root()).args(["test", "--workspace"]).args(extra);
