@@ -8,7 +8,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use medshare_client::{
-    accounts::{AccountError, Ceremony, Cluster, Dealing, MAX_DEALING_LEN, Record, ShareRequest},
+    accounts::{AccountError, Ceremony, Cluster, Dealing, Record, ShareRequest},
     discriminator,
 };
 use medshare_fuzz::{ACCOUNT_NAMES, Input, account_len};
