@@ -18,6 +18,7 @@ pub mod load;
 pub mod localnet;
 pub mod proxy;
 pub mod rpc_proxy;
+pub mod story;
 pub mod svm;
 pub mod world;
 

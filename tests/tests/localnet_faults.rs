@@ -19,20 +19,16 @@
 //! issue's figure): long enough that the node's websocket backoff reaches its 8 s cap and its
 //! periodic backfill fails several times, which is all a longer cut adds.
 
-use medshare_tests::deployment::{Deployment, NodeTransaction, Options, PASSPHRASE, Wallet};
-use serde_json::Value;
-use std::{
-    collections::BTreeSet,
-    time::{Duration, Instant},
+use medshare_tests::{
+    deployment::{Deployment, NodeTransaction, Options, PASSPHRASE},
+    story::{Story, callbacks, set},
 };
+use std::time::{Duration, Instant};
 
 const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"Troponin I"},"valueQuantity":{"value":0.02,"unit":"ng/mL"}}}]}"#;
 
 /// How long a phase may wait for what it expects when nothing is in its way.
 const PHASE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The program instruction a node posts its partial with.
-const CALLBACK: &str = "share_patient_data_callback";
 
 /// `EX_DATAERR`: `mpc-node`'s exit code for a vault it cannot open (`mpc-node/src/exit.rs`).
 const EXIT_VAULT: i32 = 65;
@@ -41,75 +37,6 @@ const EXIT_VAULT: i32 = 65;
 fn link_cut() -> Duration {
     let seconds = std::env::var("MEDSHARE_LINK_CUT_SECONDS").ok().map(|s| s.parse().expect("MEDSHARE_LINK_CUT_SECONDS is a number of seconds"));
     Duration::from_secs(seconds.unwrap_or(20))
-}
-
-/// The patient, her record and the recipient every share goes to.
-struct Story {
-    patient: Wallet,
-    doctor: Wallet,
-    record: String,
-}
-
-impl Story {
-    /// A registered patient and doctor, and the patient's record on `d`'s cluster.
-    fn new(d: &Deployment) -> Story {
-        let patient = d.wallet("patient", 10);
-        let doctor = d.wallet("doctor", 10);
-        for user in [&patient, &doctor] {
-            d.medshare(user, &["register-key"]).expect_success();
-        }
-        let bundle = d.file("bundle.json", BUNDLE);
-        let stored = d.medshare(&patient, &["store", bundle.to_str().expect("UTF-8 path"), "--cluster", &d.cluster.to_string()]).expect_success().json();
-        Story { patient, doctor, record: stored["record"].as_str().expect("record").to_owned() }
-    }
-
-    /// `medshare share`: a new pending request to the doctor.
-    fn share(&self, d: &Deployment) -> String {
-        let made = d.medshare(&self.patient, &["share", &self.record, &self.doctor.address.to_string()]).expect_success().json();
-        made["request"].as_str().expect("request").to_owned()
-    }
-
-    /// The request as `medshare requests --record` lists it.
-    fn request(&self, d: &Deployment, request: &str) -> Value {
-        d.request_status(&self.patient, &self.record, request)
-    }
-
-    /// The member indices whose partials the request holds.
-    fn accepted(&self, d: &Deployment, request: &str) -> BTreeSet<u64> {
-        let listed = self.request(d, request);
-        listed["partials"].as_array().expect("partials").iter().map(|i| i.as_u64().expect("an index")).collect()
-    }
-
-    /// Waits up to `timeout` until the request holds exactly the partials of `nodes`.
-    fn wait_accepted(&self, d: &Deployment, request: &str, nodes: &[u64], timeout: Duration) {
-        let expected = set(nodes);
-        d.wait_until(&format!("{request} answered by {nodes:?}"), timeout, |d| self.accepted(d, request) == expected);
-    }
-
-    /// `medshare open --wait` as the doctor: the share completed and decrypts to the bundle.
-    fn opens(&self, d: &Deployment, request: &str) {
-        let out = d.dir.join(format!("opened-{request}.json"));
-        let opened = d.medshare(&self.doctor, &["open", request, "--wait", "90s", "--out", out.to_str().expect("UTF-8 path")]).expect_success().json();
-        assert_eq!(opened["opened_as"], "recipient");
-        assert_eq!(std::fs::read(&out).expect("opened file"), BUNDLE, "the doctor's plaintext is byte-equal");
-    }
-
-    /// The request completed, exactly once, with the partials of `nodes`.
-    fn completed_by(&self, d: &Deployment, request: &str, nodes: &[u64]) {
-        let listed = self.request(d, request);
-        assert_eq!(listed["status"], "completed", "{listed:#}");
-        assert_eq!(self.accepted(d, request), set(nodes), "{listed:#}");
-    }
-}
-
-fn set(nodes: &[u64]) -> BTreeSet<u64> {
-    nodes.iter().copied().collect()
-}
-
-/// The node's transactions that posted a partial to `request`.
-fn callbacks<'a>(transactions: &'a [NodeTransaction], request: &str) -> Vec<&'a NodeTransaction> {
-    let request = request.parse().expect("a request address");
-    transactions.iter().filter(|tx| tx.is(CALLBACK, &request)).collect()
 }
 
 /// Node `index` landed exactly `expected` partials in each request (0 or 1) since `mark`, and
@@ -149,7 +76,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     };
     let mut d = Deployment::start(3, 5, Options::default());
     let epoch = d.status()["epoch"].as_u64().expect("epoch");
-    let story = Story::new(&d);
+    let story = Story::new(&d, BUNDLE);
     // from here on: the key generation's folds race between members, and a refused fold is
     // ordinary; what follows must have no refused transaction at all
     let marks: Vec<_> = (1..=5).map(|index| d.latest_node_signature(index)).collect();
@@ -198,7 +125,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     assert_eq!(story.accepted(&d, &r1), set(&[1, 2]), "and nothing else arrives while three nodes are down");
     let mark3 = d.latest_node_signature(3);
     d.start_node(3);
-    story.opens(&d, &r1);
+    story.opens(&d, &r1, "90s");
     story.completed_by(&d, &r1, &[1, 2, 3]);
     posted_once(&d, 3, mark3, &[(&r1, 1)]);
     lap("2: n - t + 1 nodes down, then one back", &mut phase);
@@ -227,7 +154,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     assert_eq!(d.metric(1, "medshare_node_partials_posted_total"), 0.0, "the restarted node 1 posted nothing again:\n{}", d.metrics_text(1));
     assert_eq!(story.accepted(&d, &r2), set(&[1, 2]));
     d.start_node(3);
-    story.opens(&d, &r2);
+    story.opens(&d, &r2, "90s");
     story.completed_by(&d, &r2, &[1, 2, 3]);
     let sent = posted_once(&d, 1, mark1, &[(&r2, 1)]);
     assert_eq!(callbacks(&sent, &r2)[0].signature.to_string(), sent_signatures[0], "the partial that landed is the one sent before the kill");
@@ -254,7 +181,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     p2.restore();
     w2.restore();
     let restored_at = Instant::now();
-    story.opens(&d, &r3);
+    story.opens(&d, &r3, "90s");
     let caught_up = restored_at.elapsed();
     story.completed_by(&d, &r3, &[1, 2, 3]);
     d.wait_until("node 2 healthy again", PHASE_TIMEOUT, |d| d.health_status(2).is_some_and(|(status, _)| status == 200));
@@ -307,7 +234,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
 fn validator_restart_from_its_ledger_loses_nothing() {
     let started = Instant::now();
     let mut d = Deployment::start(2, 3, Options::default());
-    let story = Story::new(&d);
+    let story = Story::new(&d, BUNDLE);
     let marks: Vec<_> = (1..=3).map(|index| d.latest_node_signature(index)).collect();
     let setup = started.elapsed();
 
@@ -336,8 +263,8 @@ fn validator_restart_from_its_ledger_loses_nothing() {
     let after = story.share(&d);
     story.wait_accepted(&d, &after, &[1], PHASE_TIMEOUT);
     d.start_node(2);
-    story.opens(&d, &before);
-    story.opens(&d, &after);
+    story.opens(&d, &before, "90s");
+    story.opens(&d, &after, "90s");
     for request in [&before, &after] {
         story.completed_by(&d, request, &[1, 2]);
     }

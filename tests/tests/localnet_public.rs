@@ -8,10 +8,10 @@
 //! nodes up and a threshold of 3, a share completes only if that node answers.
 
 use medshare_tests::{
-    deployment::{Deployment, NodeTransaction, Options, Wallet},
+    deployment::{Deployment, Options},
     rpc_proxy::RpcProxy,
+    story::{Story, callbacks, set},
 };
-use serde_json::Value;
 use std::{
     collections::BTreeSet,
     time::{Duration, Instant},
@@ -21,58 +21,6 @@ const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[
 
 /// How long a phase may wait for what it expects (each is seconds when things work).
 const PHASE_TIMEOUT: Duration = Duration::from_secs(60);
-
-const CALLBACK: &str = "share_patient_data_callback";
-
-/// The patient, her record and the recipient every share goes to.
-struct Story {
-    patient: Wallet,
-    doctor: Wallet,
-    record: String,
-}
-
-impl Story {
-    /// `medshare share`: a new pending request to the doctor.
-    fn share(&self, d: &Deployment) -> String {
-        let made = d.medshare(&self.patient, &["share", &self.record, &self.doctor.address.to_string()]).expect_success().json();
-        made["request"].as_str().expect("request").to_owned()
-    }
-
-    /// The request as `medshare requests --record` lists it.
-    fn request(&self, d: &Deployment, request: &str) -> Value {
-        d.request_status(&self.patient, &self.record, request)
-    }
-
-    /// The member indices whose partials the request holds.
-    fn accepted(&self, d: &Deployment, request: &str) -> BTreeSet<u64> {
-        let listed = self.request(d, request);
-        listed["partials"].as_array().expect("partials").iter().map(|i| i.as_u64().expect("an index")).collect()
-    }
-
-    /// Waits until the request holds exactly the partials of `nodes`.
-    fn wait_accepted(&self, d: &Deployment, request: &str, nodes: &[u64]) {
-        let expected: BTreeSet<u64> = nodes.iter().copied().collect();
-        d.wait_until(&format!("{request} answered by {nodes:?}"), PHASE_TIMEOUT, |d| self.accepted(d, request) == expected);
-    }
-
-    /// `medshare open --wait` as the doctor: the share completed and decrypts to the bundle.
-    fn opens(&self, d: &Deployment, request: &str) {
-        let out = d.dir.join(format!("opened-{request}.json"));
-        let opened = d.medshare(&self.doctor, &["open", request, "--wait", "60s", "--out", out.to_str().expect("UTF-8 path")]).expect_success().json();
-        assert_eq!(opened["opened_as"], "recipient");
-        assert_eq!(std::fs::read(&out).expect("opened file"), BUNDLE, "the doctor's plaintext is byte-equal");
-    }
-}
-
-fn set(nodes: &[u64]) -> BTreeSet<u64> {
-    nodes.iter().copied().collect()
-}
-
-/// The node's transactions that posted a partial to `request`.
-fn callbacks<'a>(transactions: &'a [NodeTransaction], request: &str) -> Vec<&'a NodeTransaction> {
-    let request = request.parse().expect("a request address");
-    transactions.iter().filter(|tx| tx.is(CALLBACK, &request)).collect()
-}
 
 #[test]
 fn nodes_keep_serving_through_rpc_faults() {
@@ -84,15 +32,7 @@ fn nodes_keep_serving_through_rpc_faults() {
     };
     let mut d = Deployment::start(3, 4, Options::default());
     let epoch = d.status()["epoch"].as_u64().expect("epoch");
-    let cluster = d.cluster.to_string();
-    let patient = d.wallet("patient", 10);
-    let doctor = d.wallet("doctor", 10);
-    for user in [&patient, &doctor] {
-        d.medshare(user, &["register-key"]).expect_success();
-    }
-    let bundle = d.file("bundle.json", BUNDLE);
-    let stored = d.medshare(&patient, &["store", bundle.to_str().expect("UTF-8 path"), "--cluster", &cluster]).expect_success().json();
-    let story = Story { patient, doctor, record: stored["record"].as_str().expect("record").to_owned() };
+    let story = Story::new(&d, BUNDLE);
     lap("deployment (3-of-4) + record", &mut phase);
 
     // --- 1a. node 1's only endpoint answers 429s, adds latency and resets a connection;
@@ -106,7 +46,7 @@ fn nodes_keep_serving_through_rpc_faults() {
     p1.rate_limit_next(3);
     p1.reset_next(1);
     let r1 = story.share(&d);
-    story.opens(&d, &r1);
+    story.opens(&d, &r1, "60s");
     assert_eq!(story.accepted(&d, &r1), set(&[1, 2, 3]));
     let tally = p1.tally();
     assert_eq!((tally.rate_limited_total(), tally.resets_total()), (3, 1), "the faults reached node 1: {tally:?}");
@@ -123,14 +63,14 @@ fn nodes_keep_serving_through_rpc_faults() {
     let refused_sends = |proxy: &RpcProxy| proxy.tally().rate_limited.get("sendTransaction").copied().unwrap_or(0);
     let blocked_before = refused_sends(&p1);
     let r2 = story.share(&d);
-    story.wait_accepted(&d, &r2, &[2, 3]);
+    story.wait_accepted(&d, &r2, &[2, 3], PHASE_TIMEOUT);
     let scans = p1.tally().forwarded("getProgramAccounts");
     d.wait_until("node 1 trying to post, then scanning the pending requests again", PHASE_TIMEOUT, |_| {
         refused_sends(&p1) > blocked_before && p1.tally().forwarded("getProgramAccounts") > scans
     });
     p1.serve_stale_reads(true);
     p1.clear_rate_limits();
-    story.opens(&d, &r2);
+    story.opens(&d, &r2, "60s");
     assert_eq!(story.accepted(&d, &r2), set(&[1, 2, 3]));
     let stale_scans = p1.tally().stale.get("getProgramAccounts").copied().unwrap_or(0);
     d.wait_until("a backfill of node 1 answered stale (the completed request still pending)", PHASE_TIMEOUT, |_| {
@@ -146,7 +86,7 @@ fn nodes_keep_serving_through_rpc_faults() {
     let races_before = d.metric_sum(1, "medshare_node_races_total");
     p1.rate_limit_method("sendTransaction", u64::MAX);
     let r3 = story.share(&d);
-    story.opens(&d, &r3);
+    story.opens(&d, &r3, "60s");
     p1.clear_rate_limits();
     d.wait_until("node 1 counting its late answer as a race", PHASE_TIMEOUT, |d| d.metric_sum(1, "medshare_node_races_total") > races_before);
     assert_eq!(story.accepted(&d, &r3), set(&[2, 3, 4]), "completed without node 1");
@@ -174,7 +114,7 @@ fn nodes_keep_serving_through_rpc_faults() {
     d.route_rpc(2, &p2.url(), true);
     d.wait_serving(2, epoch);
     let r4 = story.share(&d);
-    story.opens(&d, &r4);
+    story.opens(&d, &r4, "60s");
     assert_eq!(story.accepted(&d, &r4), set(&[1, 2, 3]), "node 2 answered through its fail-over endpoint");
     let tally = p2.tally();
     assert!(tally.resets_total() > 0 && tally.forwarded.is_empty(), "nothing got through the dead primary: {tally:?}");
@@ -192,14 +132,14 @@ fn nodes_keep_serving_through_rpc_faults() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(d.metric(3, "medshare_node_fee_balance_lamports"), 0.0);
     let r5 = story.share(&d);
-    story.wait_accepted(&d, &r5, &[1, 2]);
+    story.wait_accepted(&d, &r5, &[1, 2], PHASE_TIMEOUT);
     d.wait_until("node 3 seeing the request", PHASE_TIMEOUT, |d| d.metric(3, "medshare_node_requests_seen_total") >= 1.0);
     assert_eq!(story.request(&d, &r5)["status"], "pending", "node 3 cannot pay for its partial");
     let authority = d.nodes[2].authority;
     d.fund(&authority, 2_000_000_000);
     d.wait_until("node 3 healthy again", PHASE_TIMEOUT, |d| d.health_status(3).is_some_and(|(status, _)| status == 200));
     assert!(d.metric(3, "medshare_node_fee_balance_lamports") >= 1_000_000_000.0, "{}", d.metrics_text(3));
-    story.opens(&d, &r5);
+    story.opens(&d, &r5, "60s");
     assert_eq!(story.accepted(&d, &r5), set(&[1, 2, 3]), "node 3 answers again once funded");
     lap("3: fee balance floor", &mut phase);
 
@@ -211,7 +151,7 @@ fn nodes_keep_serving_through_rpc_faults() {
     p1.shorten_blockhashes(1, 2);
     p1.swallow_sends(1);
     let r6 = story.share(&d);
-    story.opens(&d, &r6);
+    story.opens(&d, &r6, "60s");
     assert_eq!(story.accepted(&d, &r6), set(&[1, 2, 3]));
     let tally = p1.tally();
     assert_eq!(tally.blockhashes_shortened, shortened_before + 1, "{tally:?}");
@@ -239,11 +179,11 @@ fn nodes_keep_serving_through_rpc_faults() {
     assert_eq!(d.health_status(2).map(|(status, _)| status), Some(503));
     assert_eq!(d.metric(2, "medshare_node_websocket_connected"), 0.0);
     let r7 = story.share(&d);
-    story.wait_accepted(&d, &r7, &[1, 3]);
+    story.wait_accepted(&d, &r7, &[1, 3], PHASE_TIMEOUT);
     assert_eq!(story.request(&d, &r7)["status"], "pending", "node 2 cannot see it");
     websocket.restore();
     d.wait_until("node 2 healthy again", PHASE_TIMEOUT, |d| d.health_status(2).is_some_and(|(status, _)| status == 200));
-    story.opens(&d, &r7);
+    story.opens(&d, &r7, "60s");
     assert_eq!(story.accepted(&d, &r7), set(&[1, 2, 3]), "node 2 caught up from its reconnect's backfill");
     assert_eq!(d.metric(2, "medshare_node_websocket_connected"), 1.0);
     lap("5: websocket cut", &mut phase);
