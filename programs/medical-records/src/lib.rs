@@ -20,8 +20,11 @@ use anchor_lang::prelude::*;
 #[cfg(target_arch = "bpf")]
 use solana_compiler_builtins as _;
 
+#[cfg(all(target_os = "solana", feature = "exact-instruction-data", not(feature = "cpi")))]
+mod entrypoint;
 pub mod errors;
 pub mod events;
+pub mod instruction_data;
 pub mod instructions;
 pub mod seeds;
 pub mod state;
