@@ -284,7 +284,9 @@ fn log_started(config: &config::Config, authority: &medshare_client::Address, cl
 
 /// Reads the cluster account before starting: no endpoint answering is
 /// [`ExitKind::RpcUnavailable`] (worth a restart later), a missing or foreign account is the
-/// config's fault.
+/// config's fault — unless the RPC node says it is not caught up (`getHealth` fails, as a
+/// validator replaying its ledger after a restart answers): then the account may well exist
+/// at a slot it has not reached, and a restart later can succeed ([`ExitKind::Temporary`]).
 async fn check_cluster(link: &node::Link, cluster: &medshare_client::Address) -> Result<()> {
     let data = link
         .retry("getAccountInfo", |_| true, || link.connection.account(cluster))
@@ -293,6 +295,12 @@ async fn check_cluster(link: &node::Link, cluster: &medshare_client::Address) ->
         .context("no RPC endpoint answered")
         .exit(ExitKind::RpcUnavailable)?;
     let Some(data) = data else {
+        if let Err(health) = link.connection.rpc.get_health().await {
+            return Err(anyhow::anyhow!(
+                "cluster {cluster} is not visible yet and the RPC node is not caught up ({health}): it may still be replaying its ledger"
+            ))
+            .exit(ExitKind::Temporary);
+        }
         return Err(anyhow::anyhow!("cluster {cluster} does not exist on this network: check `cluster` and `rpc_url`")).exit(ExitKind::Config);
     };
     medshare_client::accounts::Cluster::decode(&data).with_context(|| format!("{cluster} is not a MedShare cluster account")).exit(ExitKind::Config)?;

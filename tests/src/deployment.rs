@@ -391,15 +391,17 @@ impl Deployment {
             let urls: Vec<String> = node.rpc_urls.iter().map(|url| format!("\"{url}\"")).collect();
             extra.push_str(&format!("rpc_urls = [{}]\n", urls.join(", ")));
         }
-        for (key, value) in &node.settings {
+        // `cluster` may be overridden (a test naming a cluster that does not exist)
+        for (key, value) in node.settings.iter().filter(|(key, _)| *key != "cluster") {
             extra.push_str(&format!("{key} = {value}\n"));
         }
+        let cluster = node.settings.get("cluster").cloned().unwrap_or_else(|| format!("\"{}\"", self.cluster));
         let config = format!(
-            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = \"{}\"\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\nceremony_poll_ms = 250\n{extra}{fault}",
+            "rpc_url = \"{}\"\nws_url = \"{}\"\nkeypair = \"{}\"\ncluster = {}\nkey_share = \"{}\"\nmetrics_addr = \"{}\"\nbackfill_seconds = {}\nceremony_poll_ms = 250\n{extra}{fault}",
             node.rpc_url,
             node.ws_url,
             node.keypair.display(),
-            self.cluster,
+            cluster,
             node.vault.display(),
             node.metrics_addr,
             node.backfill_seconds,
@@ -517,6 +519,8 @@ impl Deployment {
     /// hanging the test.
     pub fn run_node_once(&self, index: u8, passphrase: &str, timeout: Duration) -> Run {
         assert!(!self.is_running(index), "node {index}'s daemon must be stopped first");
+        // with whatever the test set since the daemon last started
+        self.write_node_config(&self.nodes[usize::from(index) - 1], None);
         let config = self.node_config(index);
         let stdout_path = self.dir.join(format!("node-{index}-once.stdout"));
         let stderr_path = self.dir.join(format!("node-{index}-once.stderr"));
@@ -597,6 +601,19 @@ impl Deployment {
     /// `"\"text\""`); it takes effect when the daemon next starts.
     pub fn set_node_config(&mut self, index: u8, key: &str, value: &str) {
         self.nodes[usize::from(index) - 1].settings.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Removes a key set with [`Deployment::set_node_config`].
+    pub fn clear_node_config(&mut self, index: u8, key: &str) {
+        self.nodes[usize::from(index) - 1].settings.remove(key);
+    }
+
+    /// Sets node `index`'s `rpc_url` (no fail-over) without starting it: it takes effect
+    /// when the daemon next starts.
+    pub fn set_node_rpc(&mut self, index: u8, url: &str) {
+        let node = &mut self.nodes[usize::from(index) - 1];
+        node.rpc_url = url.to_owned();
+        node.rpc_urls.clear();
     }
 
     /// Kills node `index` if it runs, and starts it again with its current config.

@@ -20,6 +20,9 @@
 //!   soon as they are accepted, until [`RpcProxy::restore`];
 //! - [`RpcProxy::half_open`]: every request is read and then held: never answered, its
 //!   connection never closed by the proxy (a provider or middlebox that hangs);
+//! - [`RpcProxy::catching_up`]: the RPC node is behind (a validator replaying its ledger
+//!   after a restart): `getHealth` answers `-32005 Node is behind by N slots` and
+//!   `getAccountInfo` finds no account;
 //! - [`RpcProxy::withhold_answers`]: requests of a method are forwarded to the validator but
 //!   their answer is withheld the same way (a `sendTransaction` that reached the validator
 //!   while its sender never learns so).
@@ -83,6 +86,8 @@ pub struct Tally {
     pub refused_connections: u64,
     /// Requests held without an answer (half-open, or answer withheld), by method.
     pub held: BTreeMap<String, u64>,
+    /// Requests answered as a node that is behind answers them, by method.
+    pub behind: BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -157,6 +162,8 @@ struct Faults {
     half_open: bool,
     /// Requests still to forward and then hold without an answer, per scope.
     withhold: HashMap<Scope, u64>,
+    /// The node is this many slots behind: unhealthy, and it sees no accounts yet.
+    behind_by: Option<u64>,
 }
 
 struct Shared {
@@ -349,8 +356,16 @@ impl RpcProxy {
         *lock(&self.shared.faults).withhold.entry(Scope::Method(method.to_owned())).or_default() += requests;
     }
 
+    /// While `Some(slots)`, the RPC node is `slots` behind the cluster, as a validator
+    /// replaying its ledger is: `getHealth` answers error `-32005` "Node is behind by
+    /// `slots` slots" (agave's `RpcCustomError::NodeUnhealthy`) and `getAccountInfo` answers
+    /// that no account exists. `None` ends it.
+    pub fn catching_up(&self, behind_by: Option<u64>) {
+        lock(&self.shared.faults).behind_by = behind_by;
+    }
+
     /// Ends every fault: no rate limit, latency, reset, staleness, swallowing, shortening,
-    /// cut, half-open connection or withheld answer. (The tally is kept.)
+    /// cut, half-open connection, withheld answer or lag. (The tally is kept.)
     pub fn heal(&self) {
         let mut faults = lock(&self.shared.faults);
         *faults = Faults { retry_after_seconds: faults.retry_after_seconds, ..Faults::default() };
@@ -621,6 +636,20 @@ fn handle(shared: &Shared, request: &Message) -> Outcome {
                 headers: vec![("Retry-After", retry_after.to_string())],
                 body: body.to_string().into_bytes(),
             };
+        }
+        if let Some(slots) = faults.behind_by {
+            let answer = match method.as_str() {
+                "getHealth" => Some(
+                    json!({"jsonrpc": "2.0", "error": {"code": -32005, "message": format!("Node is behind by {slots} slots"), "data": {"numSlotsBehind": slots}}, "id": id}),
+                ),
+                "getAccountInfo" => Some(json!({"jsonrpc": "2.0", "result": {"context": {"slot": 0}, "value": null}, "id": id})),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                drop(faults);
+                bump(&mut lock(&shared.tally).behind, &method);
+                return json_response(&answer);
+            }
         }
         let signature_fault = if method == "sendTransaction" {
             transaction_signature(&call).map(|signature| {
@@ -1007,6 +1036,25 @@ mod tests {
         assert_eq!(tally.forwarded("getHealth"), 1);
         assert_eq!(tally.connections, 1, "every answer, 429s included, kept the connection alive");
         assert_eq!(upstream.calls.load(Ordering::SeqCst), 4, "only forwarded requests reached the upstream");
+    }
+
+    #[test]
+    fn a_node_catching_up_is_unhealthy_and_sees_no_accounts() {
+        let upstream = Upstream::start();
+        let proxy = RpcProxy::start(upstream.addr);
+        let mut client = Client::connect(&proxy);
+        proxy.catching_up(Some(42));
+        let health: Value = serde_json::from_slice(&client.call("getHealth", json!([])).unwrap().body).unwrap();
+        assert_eq!(health["error"]["code"], -32005);
+        assert_eq!(health["error"]["message"], "Node is behind by 42 slots");
+        let account: Value = serde_json::from_slice(&client.call("getAccountInfo", json!(["x"])).unwrap().body).unwrap();
+        assert_eq!(account["result"]["value"], Value::Null, "no account yet");
+        assert_eq!(result(&client.call("getSlot", json!([])).unwrap()), "getSlot", "other methods pass");
+        proxy.catching_up(None);
+        assert_eq!(result(&client.call("getHealth", json!([])).unwrap()), "getHealth", "caught up: forwarded");
+        let tally = proxy.tally();
+        assert_eq!((tally.behind["getHealth"], tally.behind["getAccountInfo"]), (1, 1));
+        assert_eq!(upstream.calls.load(Ordering::SeqCst), 2, "only getSlot and the last getHealth reached the upstream");
     }
 
     #[test]

@@ -4,8 +4,9 @@
 //! nodes, and each node landed at most one partial per request, none refused by the program
 //! (counted from the transactions its authority paid for, as `localnet_public.rs` does).
 //!
-//! - `nodes_survive_faults_and_refuse_bad_vaults` (3-of-5): a wrong passphrase and a
-//!   corrupted vault (the node refuses to start with exit code 65 and leaves the vault's bytes
+//! - `nodes_survive_faults_and_refuse_bad_vaults` (3-of-5): an RPC node still replaying its
+//!   ledger (exit 75, retry later) and a cluster that does not exist (exit 78); a wrong
+//!   passphrase and a corrupted vault (the node refuses to start with exit code 65 and leaves the vault's bytes
 //!   as they were); `n − t + 1 = 3` nodes down (the request waits at 2 of 3, then completes
 //!   when one returns); a node killed with SIGKILL between sending its partial and seeing it
 //!   confirmed; a node's link (JSON-RPC and websocket) cut for [`link_cut`]; and a
@@ -19,8 +20,10 @@
 //! issue's figure): long enough that the node's websocket backoff reaches its 8 s cap and its
 //! periodic backfill fails several times, which is all a longer cut adds.
 
+use medshare_client::Address;
 use medshare_tests::{
     deployment::{Deployment, NodeTransaction, Options, PASSPHRASE},
+    rpc_proxy::RpcProxy,
     story::{Story, callbacks, set},
 };
 use std::time::{Duration, Instant};
@@ -32,6 +35,10 @@ const PHASE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `EX_DATAERR`: `mpc-node`'s exit code for a vault it cannot open (`mpc-node/src/exit.rs`).
 const EXIT_VAULT: i32 = 65;
+/// `EX_TEMPFAIL`: a failure a restart later may cure.
+const EXIT_TEMPORARY: i32 = 75;
+/// `EX_CONFIG`: the config names something the chain does not have.
+const EXIT_CONFIG: i32 = 78;
 
 /// How long the link cut lasts (see the module docs).
 fn link_cut() -> Duration {
@@ -109,10 +116,29 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     assert!(!vault.with_extension("tmp").exists(), "no half-written replacement beside it");
 
     std::fs::write(&vault, &original).expect("restore the vault");
-    for refused in [&wrong, &damaged, &cut_short] {
+
+    // an RPC node still replaying its ledger (unhealthy, the cluster not visible yet): a
+    // temporary failure a supervisor retries (75), not a config error; a cluster that does
+    // not exist on a healthy RPC node is the config's fault (78)
+    let replaying = RpcProxy::to_url(&d.localnet.validator.rpc_url());
+    replaying.catching_up(Some(64));
+    d.set_node_rpc(5, &replaying.url());
+    let early = d.run_node_once(5, PASSPHRASE, PHASE_TIMEOUT);
+    assert_eq!(early.status.code(), Some(EXIT_TEMPORARY), "an RPC node catching up: {early:?}");
+    assert!(early.stderr.contains("temporary failure") && early.stderr.contains("not caught up"), "{}", early.stderr);
+    assert!(replaying.tally().behind.get("getHealth").is_some_and(|&n| n >= 1), "the node asked for the RPC node's health");
+    replaying.catching_up(None);
+    d.set_node_config(5, "cluster", &format!("\"{}\"", Address::new_unique()));
+    let nowhere = d.run_node_once(5, PASSPHRASE, PHASE_TIMEOUT);
+    assert_eq!(nowhere.status.code(), Some(EXIT_CONFIG), "a cluster that does not exist: {nowhere:?}");
+    assert!(nowhere.stderr.contains("configuration error") && nowhere.stderr.contains("does not exist on this network"), "{}", nowhere.stderr);
+    d.clear_node_config(5, "cluster");
+    d.set_node_rpc(5, &d.localnet.validator.rpc_url());
+    assert_eq!(std::fs::read(&vault).expect("vault"), original, "refusing to start touched no vault");
+    for refused in [&wrong, &damaged, &cut_short, &early, &nowhere] {
         assert!(!refused.stderr.contains("panicked"), "a refusal, not a crash: {}", refused.stderr);
     }
-    lap("1: wrong passphrase, corrupted and truncated vault", &mut phase);
+    lap("1: wrong passphrase, corrupted and truncated vault, RPC catching up, no such cluster", &mut phase);
 
     // --- 2. n − t + 1 = 3 nodes down (3, 4 and 5): the request waits at 2 of 3 and
     // completes when node 3 returns
@@ -135,7 +161,7 @@ fn nodes_survive_faults_and_refuse_bad_vaults() {
     // the request stays pending at {1, 2} and the restarted node 1 faces a request that
     // holds its partial already: it must not post again.
     d.kill_node(3);
-    let p1 = medshare_tests::rpc_proxy::RpcProxy::to_url(&d.localnet.validator.rpc_url());
+    let p1 = RpcProxy::to_url(&d.localnet.validator.rpc_url());
     p1.withhold_answers("sendTransaction", 1);
     d.route_rpc(1, &p1.url(), false);
     d.wait_serving(1, epoch);

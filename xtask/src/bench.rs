@@ -1,6 +1,13 @@
-//! `cargo xtask bench`: runs the criterion benchmarks of `encrypted-circuits`, measures
-//! `openssl speed -evp aes-256-gcm` on the same machine, and writes the ratios the goals
-//! are stated in into `docs/BENCHMARKS.md` (between the `bench:circuit` markers).
+//! `cargo xtask bench [--report-only] [--no-load] [load options]`: every figure of
+//! `docs/BENCHMARKS.md` that a command measures, each goal marked met or missed:
+//! - the criterion benchmarks of `encrypted-circuits` and `openssl speed -evp aes-256-gcm`
+//!   on the same machine (between the `bench:circuit` markers);
+//! - the program's compute units (`cargo xtask cu`, between the `bench:cu` markers);
+//! - the load test on a 3-of-5 localnet (`cargo xtask load`, its options passed through:
+//!   `--release-validator`, `--requests N`, `--profile`), its tables and, when profiled,
+//!   where the CPU went (between the `bench:load` markers). `--no-load` skips it (the load
+//!   run takes minutes); `--report-only` measures nothing and rewrites every section from the
+//!   last results (`target/criterion`, `target/cu-report.json`, `target/load-report.md`).
 
 use crate::{paths, run_step};
 use anyhow::{Context, Result, bail};
@@ -11,6 +18,8 @@ const START: &str = "<!-- bench:circuit:start (written by `cargo xtask bench`) -
 const END: &str = "<!-- bench:circuit:end -->";
 const CU_START: &str = "<!-- bench:cu:start (written by `cargo xtask cu`) -->";
 const CU_END: &str = "<!-- bench:cu:end -->";
+const LOAD_START: &str = "<!-- bench:load:start (written by `cargo xtask bench` from `cargo xtask load`) -->";
+const LOAD_END: &str = "<!-- bench:load:end -->";
 
 /// Compute-unit goals of the program's instructions (issue #9: the store goal is for a new
 /// record with 1 KiB inline and its capsule proof).
@@ -48,6 +57,10 @@ pub fn compute_units() -> Result<()> {
             .env("MEDSHARE_CU_REPORT", &report),
         "measure compute units",
     )?;
+    write_cu_table(&report)
+}
+
+fn write_cu_table(report: &Path) -> Result<()> {
     let units = parse_cu_report(&fs::read_to_string(&report)?).context("read target/cu-report.json")?;
     replace_section(CU_START, CU_END, &cu_table(&units)?)?;
     eprintln!("xtask: wrote {}", report.display());
@@ -79,8 +92,46 @@ fn replace_section(start: &str, end: &str, body: &str) -> Result<()> {
     Ok(())
 }
 
-/// `report_only` skips running the benchmarks and tabulates the last results.
-pub fn run(report_only: bool) -> Result<()> {
+/// `cargo xtask bench`: see the module docs.
+pub fn run(args: &[String]) -> Result<()> {
+    let report_only = args.iter().any(|a| a == "--report-only");
+    let no_load = args.iter().any(|a| a == "--no-load");
+    let load_args: Vec<String> = args.iter().filter(|a| *a != "--report-only" && *a != "--no-load").cloned().collect();
+    circuit(report_only)?;
+    if report_only {
+        write_cu_table(&paths::repo_root().join("target").join("cu-report.json"))?;
+    } else {
+        crate::setup::run()?;
+        crate::sbf::build()?;
+        compute_units()?;
+    }
+    if !no_load {
+        if !report_only {
+            // the tables are written before the test asserts its invariants: a run that
+            // breaks one still reports, and the failure is returned after
+            let outcome = crate::load::run(&load_args);
+            write_load_section()?;
+            return outcome;
+        }
+        write_load_section()?;
+    }
+    Ok(())
+}
+
+/// The load run's tables, and where its CPU went when it was profiled.
+fn write_load_section() -> Result<()> {
+    let tables = crate::load::tables_path();
+    let mut body = fs::read_to_string(&tables).with_context(|| format!("read {} (run `cargo xtask load` first)", tables.display()))?;
+    if let Ok(profile) = fs::read_to_string(crate::load::profile_path()) {
+        body.push_str("\nWhere the CPU went (`cargo xtask load --profile`, `perf record -F 99 -g`):\n\n```text\n");
+        body.push_str(profile.trim_end());
+        body.push_str("\n```\n");
+    }
+    replace_section(LOAD_START, LOAD_END, &body)
+}
+
+/// The criterion benchmarks (unless `report_only`) and their table.
+fn circuit(report_only: bool) -> Result<()> {
     if !report_only {
         run_step(
             paths::cargo().current_dir(paths::repo_root()).args([

@@ -1,7 +1,11 @@
-//! `cargo xtask fuzz [--seconds N] [target…]`: builds the cargo-fuzz crate `fuzz/` with the
-//! pinned nightly and runs each target for `N` seconds (default [`LONG_RUN_SECONDS`]) on its
-//! corpus, then prints executions, coverage (libFuzzer's `cov:` and `ft:`) and time per
-//! target. [`ci_smoke`] is the short version `cargo xtask test` runs. docs/FUZZING.md.
+//! `cargo xtask fuzz [--seconds N] [--plateau R] [target…]`: builds the cargo-fuzz crate
+//! `fuzz/` with the pinned nightly and runs each target for `N` seconds (default
+//! [`LONG_RUN_SECONDS`]) on its corpus, then prints executions, coverage (libFuzzer's `cov:`
+//! and `ft:`) and time per target. With `--plateau R` each target instead runs in rounds of
+//! `R` seconds, each round restarting from the corpus the last one grew, until a whole round
+//! finds no new feature (`ft:` at the end equals `ft:` once the corpus is loaded): a
+//! coverage plateau; `N` then caps the target's total time. [`ci_smoke`] is the short
+//! version `cargo xtask test` runs. docs/FUZZING.md.
 //!
 //! Corpora: `fuzz/corpus/<target>/` holds the checked-in seeds (written from the JSON test
 //! vectors and real encodings by `fuzz/src/bin/seed_corpus.rs`); what libFuzzer discovers
@@ -36,33 +40,41 @@ struct Measured {
     features: u64,
     corpus: u64,
     seconds: f64,
+    /// `ft:` once the corpus was loaded (libFuzzer's `INITED` line).
+    initial_features: u64,
+    /// Rounds run, and whether the last one found nothing new (`--plateau`).
+    rounds: u32,
+    plateau: bool,
 }
 
 /// `cargo xtask fuzz [--seconds N] [target…]`.
 pub fn run(args: &[String]) -> Result<()> {
     let mut seconds = LONG_RUN_SECONDS;
+    let mut plateau_round = None;
     let mut targets = Vec::new();
     let mut args = args.iter();
+    let mut number = |option: &str, value: Option<&String>| -> Result<u64> {
+        let value = value.with_context(|| format!("{option} needs a number"))?;
+        value.parse().with_context(|| format!("{option} {value}: not a whole number of seconds"))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--seconds" => {
-                let value = args.next().context("--seconds needs a number")?;
-                seconds = value.parse().with_context(|| format!("--seconds {value}: not a whole number of seconds"))?;
-            }
-            other if other.starts_with('-') => bail!("unknown option `{other}` (usage: cargo xtask fuzz [--seconds N] [target…])"),
+            "--seconds" => seconds = number("--seconds", args.next())?,
+            "--plateau" => plateau_round = Some(number("--plateau", args.next())?.max(1)),
+            other if other.starts_with('-') => bail!("unknown option `{other}` (usage: cargo xtask fuzz [--seconds N] [--plateau R] [target…])"),
             target => targets.push(target.to_owned()),
         }
     }
-    fuzz(seconds, &targets)
+    fuzz(seconds, plateau_round, &targets)
 }
 
 /// The short run for CI: every target for [`CI_SECONDS`] on its corpus, after replaying the
 /// regressions. Fails on any crash, leak, timeout or failed assertion.
 pub fn ci_smoke() -> Result<()> {
-    fuzz(CI_SECONDS, &[])
+    fuzz(CI_SECONDS, None, &[])
 }
 
-fn fuzz(seconds: u64, targets: &[String]) -> Result<()> {
+fn fuzz(seconds: u64, plateau_round: Option<u64>, targets: &[String]) -> Result<()> {
     install()?;
     let all = list()?;
     for target in targets {
@@ -78,15 +90,56 @@ fn fuzz(seconds: u64, targets: &[String]) -> Result<()> {
     let mut measured = Vec::new();
     for target in &targets {
         replay_regressions(target)?;
-        measured.push(run_target(target, seconds)?);
+        measured.push(match plateau_round {
+            Some(round) => run_to_plateau(target, round, seconds)?,
+            None => run_target(target, seconds)?,
+        });
     }
-    println!("\n| target | executions | exec/s | cov | ft | corpus | seconds |\n|---|---:|---:|---:|---:|---:|---:|");
+    println!("\n| target | executions | exec/s | cov | ft | corpus | seconds | rounds | plateau |\n|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for m in &measured {
         let rate = if m.seconds > 0.0 { m.executions as f64 / m.seconds } else { 0.0 };
-        println!("| `{}` | {} | {:.0} | {} | {} | {} | {:.0} |", m.target, m.executions, rate, m.coverage, m.features, m.corpus, m.seconds);
+        let plateau = match (plateau_round, m.plateau) {
+            (None, _) => "",
+            (Some(_), true) => "yes",
+            (Some(_), false) => "**no** (time cap)",
+        };
+        println!(
+            "| `{}` | {} | {:.0} | {} | {} | {} | {:.0} | {} | {plateau} |",
+            m.target, m.executions, rate, m.coverage, m.features, m.corpus, m.seconds, m.rounds
+        );
     }
-    println!("\nxtask fuzz: {} targets, {seconds} s each, no crash; {:.0} s in all", measured.len(), started.elapsed().as_secs_f64());
+    let how = match plateau_round {
+        Some(round) => format!("to a plateau ({round} s rounds, at most {seconds} s each)"),
+        None => format!("{seconds} s each"),
+    };
+    println!("\nxtask fuzz: {} targets, {how}, no crash; {:.0} s in all", measured.len(), started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Runs `target` in rounds of `round` seconds until a round ends with no feature beyond
+/// those its loaded corpus already had, or `cap` seconds in all.
+fn run_to_plateau(target: &str, round: u64, cap: u64) -> Result<Measured> {
+    let mut total: Option<Measured> = None;
+    loop {
+        let m = run_target(target, round)?;
+        let plateau = m.features <= m.initial_features;
+        let all = match total.take() {
+            None => Measured { rounds: 1, plateau, ..m },
+            Some(t) => Measured {
+                executions: t.executions + m.executions,
+                seconds: t.seconds + m.seconds,
+                initial_features: t.initial_features,
+                rounds: t.rounds + 1,
+                plateau,
+                ..m
+            },
+        };
+        eprintln!("xtask fuzz: {target} round {}: ft {} -> {}{}", all.rounds, m.initial_features, m.features, if plateau { " (plateau)" } else { "" });
+        if plateau || all.seconds >= cap as f64 {
+            return Ok(all);
+        }
+        total = Some(all);
+    }
 }
 
 /// The pinned nightly and `cargo-fuzz` (built from crates.io), each only when missing.
@@ -207,12 +260,31 @@ fn parse(target: &str, log: &str, seconds: f64) -> Result<Measured> {
         .find_map(|l| l.strip_prefix("stat::number_of_executed_units:").and_then(|n| n.trim().parse().ok()))
         .or_else(|| status[1..].split_whitespace().next()?.parse().ok())
         .context("no execution count")?;
+    let initial_features = log.lines().find(|l| l.starts_with('#') && l.contains("INITED")).and_then(|l| field(l, "ft:")).unwrap_or(0);
     Ok(Measured {
         target: target.to_owned(),
+        initial_features,
+        rounds: 1,
+        plateau: false,
         executions,
         coverage: field(status, "cov:").context("no cov:")?,
         features: field(status, "ft:").context("no ft:")?,
         corpus: field(status, "corp:").context("no corp:")?,
         seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_reads_its_loaded_and_final_coverage() {
+        let log = "INFO: seed\n#2\tINITED cov: 100 ft: 250 corp: 40/2Kb exec/s: 0 rss: 30Mb\n#4096\tpulse  cov: 101 ft: 260 corp: 41/2Kb\n#9000\tDONE   cov: 102 ft: 262 corp: 43/2Kb lim: 80 exec/s: 900 rss: 40Mb\nstat::number_of_executed_units: 9000\n";
+        let m = parse("t", log, 10.0).expect("parsed");
+        assert_eq!((m.initial_features, m.features, m.coverage, m.corpus, m.executions), (250, 262, 102, 43, 9000));
+        let flat = "#2\tINITED cov: 100 ft: 262 corp: 43/2Kb\n#500\tDONE   cov: 100 ft: 262 corp: 43/2Kb\n";
+        let m = parse("t", flat, 10.0).expect("parsed");
+        assert!(m.features <= m.initial_features, "a round that found nothing new is a plateau");
+    }
 }

@@ -38,7 +38,7 @@ fn main() -> Result<()> {
         }
         "test" => test(rest),
         "demo" => demo(rest),
-        "bench" => bench::run(rest.iter().any(|a| a == "--report-only")),
+        "bench" => bench::run(rest),
         "cu" => {
             setup::run()?;
             sbf::build()?;
@@ -49,7 +49,7 @@ fn main() -> Result<()> {
         "keys" => keys::run(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [target…] | load [--release-validator] [--requests N]>"
+                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] [--no-load] [load options] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [--plateau R] [target…] | load [--release-validator] [--requests N] [--profile]>"
             );
             Ok(())
         }
