@@ -22,6 +22,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod fhir;
 pub mod output;
 pub mod session;
 pub mod signer;

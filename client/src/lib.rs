@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod blob;
 pub mod compute;
 pub mod context;
 pub mod errors;
@@ -23,6 +24,7 @@ pub mod join;
 pub mod landing;
 pub mod pda;
 pub mod rpc;
+pub mod sealing;
 
 pub use landing::{ComputeUnitPrice, LandingOptions, LandingStats};
 pub use solana_address::Address;

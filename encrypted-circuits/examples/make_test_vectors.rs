@@ -1,4 +1,4 @@
-//! Writes `encrypted-circuits/tests/vectors/reencrypt.json` and `ceremony.json`
+//! Writes `encrypted-circuits/tests/vectors/reencrypt.json`, `ceremony.json` and `stream.json`
 //! (deterministic: fixed seeds).
 //! Run: `cargo run -p encrypted-circuits --example make_test_vectors`.
 
@@ -13,4 +13,6 @@ fn main() {
     write("reencrypt.json", serde_json::to_string_pretty(&file).expect("serialise"));
     let ceremonies = encrypted_circuits::vectors::generate_ceremonies().expect("generate the ceremony vectors");
     write("ceremony.json", serde_json::to_string_pretty(&ceremonies).expect("serialise"));
+    let streams = encrypted_circuits::vectors::generate_stream().expect("generate the stream vectors");
+    write("stream.json", serde_json::to_string_pretty(&streams).expect("serialise"));
 }

@@ -1,5 +1,6 @@
 //! AES-256-GCM with a random 96-bit nonce, stored as `nonce (12) ‖ ciphertext ‖ tag (16)`:
-//! the one symmetric format of the crate (records and key-ceremony packages).
+//! the format of small secrets held whole (a node's vault). Record
+//! payloads, of any size, are sealed in chunks by [`crate::stream`] over the same cipher.
 //!
 //! The cipher is `ring`'s (BoringSSL's stitched AES-NI/VAES + carry-less-multiply code):
 //! measured here it seals 1 MiB at about 3× the speed of `aes-gcm` 0.11 and faster than
@@ -28,10 +29,22 @@ pub fn seal(rng: &mut impl CryptoRngCore, key: &[u8; 32], aad: &[u8], plaintext:
     let mut out = Vec::with_capacity(plaintext.len() + OVERHEAD);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(plaintext);
-    let tag = cipher(key)
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut out[NONCE_LEN..])
-        .expect("plaintext within AES-GCM's 64 GiB limit");
-    out.extend_from_slice(tag.as_ref());
+    let tag = encrypt_in_place(key, &nonce, aad, &mut out[NONCE_LEN..]);
+    out.extend_from_slice(&tag);
+    out
+}
+
+/// The bare cipher beneath [`seal`] and [`crate::stream`]: AES-256-GCM of `in_out` in place
+/// under a caller's nonce, returning the tag. A nonce must never repeat under a key; use
+/// [`seal`] unless you are measuring the cipher itself (`client/examples/seal_large.rs`).
+///
+/// # Panics
+/// Above AES-GCM's limit of about 64 GiB per message.
+pub fn encrypt_in_place(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &[u8], in_out: &mut [u8]) -> [u8; TAG_LEN] {
+    let tag =
+        cipher(key).seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), in_out).expect("plaintext within AES-GCM's 64 GiB limit");
+    let mut out = [0u8; TAG_LEN];
+    out.copy_from_slice(tag.as_ref());
     out
 }
 

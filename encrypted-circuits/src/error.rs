@@ -39,7 +39,25 @@ pub enum Error {
     /// moved to another record, version, owner, cluster or key, or tampered.
     InvalidCapsuleProof,
     /// AES-256-GCM rejected the ciphertext: wrong key, tampered data or wrong binding (AAD).
+    /// For a sealed stream ([`crate::stream`]): its first chunk did not open.
     DecryptionFailed,
+    /// A sealed stream ([`crate::stream`]) ends before its last chunk: cut at a chunk
+    /// boundary, or shorter than a header and one tag.
+    StreamTruncated,
+    /// Chunk `chunk` (from 0) of a sealed stream does not authenticate although the chunks
+    /// before it did (so the key and binding are right): tampered, reordered, duplicated,
+    /// taken from another stream, or cut inside.
+    StreamChunkInvalid {
+        /// The chunk's index.
+        chunk: u64,
+    },
+    /// Bytes follow a sealed stream's last chunk (an appended chunk, or garbage).
+    StreamTrailingData,
+    /// A payload longer than a sealed stream can hold (2^32 chunks of 64 KiB).
+    StreamTooLong,
+    /// A length that no payload seals to (a last chunk shorter than its tag, or empty after
+    /// full chunks).
+    InvalidStreamLength(u64),
     /// A key-ceremony dealing that the program must reject (its dealer is disqualified), and why.
     InvalidDealing(DealingFault),
     /// A key-ceremony complaint whose Chaum–Pedersen proof does not verify, or whose revealed
@@ -77,6 +95,13 @@ impl fmt::Display for Error {
             Error::InvalidKeyPossessionProof => f.write_str("the proof of possession of the key does not verify"),
             Error::InvalidCapsuleProof => f.write_str("the capsule's proof does not verify for this record: it was copied, re-randomised or tampered with"),
             Error::DecryptionFailed => f.write_str("decryption failed: wrong key, tampered data or wrong record binding"),
+            Error::StreamTruncated => f.write_str("the sealed record is truncated: it ends before its last chunk"),
+            Error::StreamChunkInvalid { chunk } => {
+                write!(f, "chunk {chunk} of the sealed record does not authenticate: tampered, reordered or taken from another record")
+            }
+            Error::StreamTrailingData => f.write_str("the sealed record has bytes after its last chunk"),
+            Error::StreamTooLong => f.write_str("the record is longer than a sealed record can be (2^32 chunks of 64 KiB)"),
+            Error::InvalidStreamLength(len) => write!(f, "{len} bytes is not the length of any sealed record"),
             Error::InvalidDealing(fault) => write!(f, "invalid key-ceremony dealing: {fault}"),
             Error::InvalidComplaintProof => f.write_str("the complaint's proof does not verify"),
             Error::InvalidConfirmationProof => f.write_str("the confirmation's proof of possession does not verify"),

@@ -9,8 +9,11 @@
 //! - [`wallet_message`]: what a wallet signs to derive its user key — a Sign-In-With-Solana
 //!   text naming the app's domain, the program and a key index, in Solana's off-chain
 //!   message envelope (`alloc`);
-//! - [`record`]: sealing a record under a fresh key point `M` (HKDF-SHA256, AES-256-GCM bound
-//!   to its on-chain place) with ElGamal capsules to the cluster and to the owner;
+//! - [`record`]: sealing a record under a fresh key point `M` (HKDF-SHA256, then [`stream`]
+//!   bound to its on-chain place) with ElGamal capsules to the cluster and to the owner;
+//! - [`stream`]: records of any size in 64 KiB chunks with bounded memory — the STREAM
+//!   construction (Hoang, Reyhanitabar, Rogaway & Vizár, CRYPTO 2015) over AES-256-GCM, the
+//!   one format of a record's payload;
 //! - [`capsule`]: labelled cluster capsules — a proof of knowledge of the capsule's
 //!   randomness bound to the record it belongs to, so that a capsule copied or re-randomised
 //!   into another record is refused (Shoup & Gennaro's TDH1, EUROCRYPT '98; Schnorr &
@@ -19,7 +22,8 @@
 //!   a Fiat–Shamir proof of knowledge of `(s_i, r_i)` (a Chaum–Pedersen-style Sigma
 //!   protocol: Chaum & Pedersen, CRYPTO '92; Fiat & Shamir, CRYPTO '86), and its
 //!   verification;
-//! - [`aead`]: AES-256-GCM with random nonces, `nonce ‖ ciphertext ‖ tag`, the one symmetric format;
+//! - [`aead`]: AES-256-GCM with random nonces, `nonce ‖ ciphertext ‖ tag`, for small secrets
+//!   (a node's vault);
 //! - [`threshold`]: Lagrange combination of any `t` partials (Shamir, CACM 1979) and a
 //!   shared-work verification of a request's partials;
 //! - [`ceremony`]: the cluster key's distributed generation (Pedersen's DKG with Feldman
@@ -139,6 +143,8 @@ pub mod wallet_message;
 pub mod aead;
 #[cfg(feature = "std")]
 pub mod record;
+#[cfg(feature = "std")]
+pub mod stream;
 #[cfg(feature = "std")]
 pub mod threshold;
 #[cfg(feature = "std")]

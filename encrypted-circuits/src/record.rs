@@ -1,14 +1,20 @@
 //! Sealing a record (DESIGN §3.3): a random point `M` gives the record key
 //! `K = HKDF-SHA256(enc(M), salt = record address, info = "medshare/v1/record-key")`; the
-//! payload is encrypted under `K` with AES-256-GCM bound to its on-chain place; `M` travels
-//! in two ElGamal capsules, one to the cluster key and one to the owner's own key.
+//! payload is sealed under `K` in 64 KiB chunks ([`crate::stream`]: STREAM over AES-256-GCM),
+//! every chunk bound to the record's on-chain place; `M` travels in two ElGamal capsules, one
+//! to the cluster key and one to the owner's own key.
+//!
+//! [`seal`] and [`open`] do a payload in memory. For records too large for that, the same
+//! format chunk by chunk: [`RecordKeyPoint::random`], [`encapsulate`] for the capsules and
+//! [`sealer`] for a [`StreamSealer`]; to read, [`opener`] with the stream's header
+//! (`medshare_client::sealing` drives them from files).
 
 use crate::{
-    aead,
     capsule::{self, CapsuleLabel, CapsuleProof},
     error::{Error, Result},
     group::IDENTITY,
     keys::{PublicKey, UserSecretKey},
+    stream::{self, StreamOpener, StreamSealer},
 };
 use alloc::vec::Vec;
 use curve25519_dalek::{
@@ -210,7 +216,8 @@ impl ReencryptedCapsule {
 /// A sealed record: the ciphertext and the two capsules of its key point.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SealedRecord {
-    /// `nonce (12) ‖ ciphertext ‖ tag (16)`.
+    /// The sealed stream ([`crate::stream`]): `nonce prefix (7) ‖ chunks`, each chunk
+    /// `ciphertext ‖ tag (16)`; [`stream::ciphertext_len`] bytes.
     pub ciphertext: Vec<u8>,
     /// `M` to the cluster key `PK` (what nodes re-encrypt for recipients).
     pub cluster_capsule: Capsule,
@@ -220,9 +227,51 @@ pub struct SealedRecord {
     pub owner_capsule: Capsule,
 }
 
+/// The two capsules of a record version's key point `M`, what the program stores next to
+/// the ciphertext.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordCapsules {
+    /// `M` to the cluster key `PK`.
+    pub cluster_capsule: Capsule,
+    /// The cluster capsule's proof for its label.
+    pub capsule_proof: CapsuleProof,
+    /// `M` to the owner's key `P`.
+    pub owner_capsule: Capsule,
+}
+
+/// Encapsulates `m` for a record version at `binding`: to `cluster_key` (the key of cluster
+/// `cluster`) with the capsule proof labelled for this version, and to the owner's key.
+pub fn encapsulate(
+    rng: &mut impl CryptoRngCore,
+    binding: &RecordBinding,
+    cluster: &[u8; 32],
+    m: &RecordKeyPoint,
+    cluster_key: &PublicKey,
+    owner_key: &PublicKey,
+) -> RecordCapsules {
+    let (cluster_capsule, capsule_proof) = Capsule::seal_labelled(rng, m, cluster_key, &binding.capsule_label(cluster, cluster_key));
+    RecordCapsules { cluster_capsule, capsule_proof, owner_capsule: Capsule::seal(rng, m, owner_key) }
+}
+
+/// A [`StreamSealer`] for the payload of the record version at `binding` under the key
+/// derived from `m` (AAD = [`RecordBinding::aad`]), with a fresh nonce prefix. One `m` seals
+/// exactly one payload: draw a new one ([`RecordKeyPoint::random`]) for every version.
+pub fn sealer(binding: &RecordBinding, m: &RecordKeyPoint, rng: &mut impl CryptoRngCore) -> StreamSealer {
+    StreamSealer::new(rng, &m.record_key(&binding.address), &binding.aad())
+}
+
+/// A [`StreamOpener`] for the sealed payload at `binding` under the key derived from `m`,
+/// given the stream's first [`stream::HEADER_LEN`] bytes.
+pub fn opener(binding: &RecordBinding, m: &RecordKeyPoint, header: &[u8]) -> Result<StreamOpener> {
+    StreamOpener::new(&m.record_key(&binding.address), &binding.aad(), header)
+}
+
 /// Seals `plaintext` at `binding` under a fresh record key point, with its cluster capsule to
 /// `cluster_key` (the key of cluster `cluster`) labelled for this record version (one key
 /// seals exactly one payload: every update or re-key calls this again with the new version).
+///
+/// # Panics
+/// On a payload over [`stream::MAX_PLAINTEXT_LEN`] (256 TiB), which no memory holds.
 pub fn seal(
     rng: &mut impl CryptoRngCore,
     binding: &RecordBinding,
@@ -232,14 +281,15 @@ pub fn seal(
     owner_key: &PublicKey,
 ) -> SealedRecord {
     let m = RecordKeyPoint::random(rng);
-    let key = m.record_key(&binding.address);
-    let ciphertext = aead::seal(rng, &key, &binding.aad(), plaintext);
-    let (cluster_capsule, capsule_proof) = Capsule::seal_labelled(rng, &m, cluster_key, &binding.capsule_label(cluster, cluster_key));
-    SealedRecord { ciphertext, cluster_capsule, capsule_proof, owner_capsule: Capsule::seal(rng, &m, owner_key) }
+    let ciphertext = stream::seal(sealer(binding, &m, rng), plaintext).expect("an in-memory payload is under 256 TiB");
+    let RecordCapsules { cluster_capsule, capsule_proof, owner_capsule } = encapsulate(rng, binding, cluster, &m, cluster_key, owner_key);
+    SealedRecord { ciphertext, cluster_capsule, capsule_proof, owner_capsule }
 }
 
-/// Opens a record's ciphertext with its key point; a wrong key, a tampered byte or a
-/// ciphertext moved to another binding is [`Error::DecryptionFailed`].
+/// Opens a record's sealed payload with its key point. A wrong key, a ciphertext moved to
+/// another binding or a tampered first chunk is [`Error::DecryptionFailed`]; the other
+/// failures are the named errors of [`StreamOpener`] (truncated, a bad later chunk, trailing
+/// data).
 pub fn open(binding: &RecordBinding, m: &RecordKeyPoint, ciphertext: &[u8]) -> Result<Vec<u8>> {
-    aead::open(&m.record_key(&binding.address), &binding.aad(), ciphertext)
+    stream::open(&m.record_key(&binding.address), &binding.aad(), ciphertext)
 }

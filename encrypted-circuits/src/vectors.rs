@@ -1,20 +1,23 @@
-//! Test vectors (`tests/vectors/reencrypt.json`, `tests/vectors/ceremony.json`): made
+//! Test vectors (`tests/vectors/reencrypt.json`, `tests/vectors/ceremony.json`,
+//! `tests/vectors/stream.json`): made
 //! deterministically from a seed by `cargo run -p encrypted-circuits --example
 //! make_test_vectors`, checked by `tests/vectors.rs`, so that another implementation of
 //! `docs/protocol.md` can reproduce every byte, not only check it: every random value a prover
-//! drew (the capsules' randomness, every proof's nonces, the AEAD nonce as the first 12 bytes
-//! of `sealed`, the ceremony's polynomials, ephemeral and transport secrets) is published.
-//! Byte strings are lowercase hex; scalars are 32-byte little-endian; `sealed` is
-//! `nonce ‖ ciphertext ‖ tag`; `partials` holds exactly the `t` partials that `combined` uses.
+//! drew (the capsules' randomness, every proof's nonces, the stream's nonce prefix as the first
+//! 7 bytes of `sealed`, the ceremony's polynomials, ephemeral and transport secrets) is
+//! published. Byte strings are lowercase hex; scalars are 32-byte little-endian; `sealed` is
+//! a sealed stream ([`crate::stream`]: `nonce prefix ‖ chunks`); `partials` holds exactly the
+//! `t` partials that `combined` uses.
 
 use crate::{
-    aead, capsule,
+    capsule,
     capsule::CapsuleProof,
     ceremony::{self, CeremonyContext, DealingView, TransportSecret},
     error::{Error, Result},
     keys::{self, KeyPossessionProof, KeyShare, PublicKey, UserSecretKey},
     record::{self, Capsule, RecordBinding, RecordKeyPoint, ReencryptedCapsule},
     reencrypt::{self, Partial, ReencryptionProof, RequestContext},
+    stream::{self, StreamSealer},
     threshold,
 };
 use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
@@ -257,7 +260,7 @@ fn case(rng: &mut StdRng, number: u8, t: u16, n: u16, plaintext: &[u8]) -> Resul
     let recipient = UserSecretKey::random(rng);
     let binding = RecordBinding { program_id, owner, record_id: 1000 + u64::from(number), version: 1, address };
     let m = RecordKeyPoint::random(rng);
-    let ciphertext = aead::seal(rng, &m.record_key(&address), &binding.aad(), plaintext);
+    let ciphertext = stream::seal(record::sealer(&binding, &m, rng), plaintext)?;
     let [k, w, k_owner] = [(); 3].map(|_| Scalar::random(rng));
     let (cluster_capsule, capsule_proof) = Capsule::seal_labelled_with(&k, &w, &m, &cluster_key, &binding.capsule_label(&cluster, &cluster_key));
     let owner_capsule = Capsule::seal_with(&k_owner, &m, &owner_key.public_key());
@@ -855,4 +858,147 @@ fn check_ceremony(v: &CeremonyVector, previous: Option<&Outcome>) -> core::resul
         )?;
     }
     Ok((shares, cluster_key))
+}
+
+// The sealed-record stream (`tests/vectors/stream.json`).
+
+/// The stream file: sealed streams of several chunk counts, at and around the chunk boundary.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct StreamVectorFile {
+    pub version: String,
+    pub chunk_len: u64,
+    pub cases: Vec<StreamVector>,
+}
+
+/// One sealed stream. The plaintext is `plaintext_len` bytes, byte `i` being `i mod 251`
+/// (published as `plaintext` in full only when short); `aad` is a record binding's AAD and
+/// `key` the record key. `sealed_sha256` and the per-chunk `tags` fix every byte of the
+/// sealed stream; `sealed` is published in full when it is at most
+/// [`STREAM_VECTOR_INLINE_LEN`] bytes.
+#[derive(Serialize, Deserialize, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct StreamVector {
+    pub name: String,
+    pub key: String,
+    pub aad: String,
+    pub nonce_prefix: String,
+    pub plaintext_len: u64,
+    pub plaintext_sha256: String,
+    pub plaintext: Option<String>,
+    pub chunks: u64,
+    pub sealed_len: u64,
+    pub sealed_sha256: String,
+    pub tags: Vec<String>,
+    pub sealed: Option<String>,
+}
+
+/// Up to this many sealed bytes a stream vector carries `sealed` (and `plaintext`) in full.
+pub const STREAM_VECTOR_INLINE_LEN: u64 = 2048;
+
+/// The plaintext of a stream vector: byte `i` is `i mod 251`.
+pub fn stream_vector_plaintext(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The tags of a sealed stream's chunks, in order.
+fn stream_tags(sealed: &[u8]) -> Vec<String> {
+    let body = &sealed[stream::HEADER_LEN.min(sealed.len())..];
+    body.chunks(stream::SEALED_CHUNK_LEN).map(|chunk| hex::encode(&chunk[chunk.len().saturating_sub(stream::TAG_LEN)..])).collect()
+}
+
+/// The stream cases: the empty record, one byte, a typical inline record, one byte short of
+/// a chunk, exactly one chunk, one byte over, exactly two chunks, and four chunks.
+pub fn generate_stream() -> Result<StreamVectorFile> {
+    let mut rng = StdRng::seed_from_u64(0x7374_7265_616d); // "stream"
+    const C: u64 = stream::CHUNK_LEN as u64;
+    let specs: [(&str, u64); 8] = [
+        ("empty", 0),
+        ("one byte", 1),
+        ("inline record", 1000),
+        ("one byte short of a chunk", C - 1),
+        ("exactly one chunk", C),
+        ("one byte over a chunk", C + 1),
+        ("exactly two chunks", 2 * C),
+        ("four chunks", 3 * C + 100),
+    ];
+    let cases = specs
+        .iter()
+        .enumerate()
+        .map(|(number, (name, len))| {
+            let mut key = [0u8; 32];
+            rand_core::RngCore::fill_bytes(&mut rng, &mut key);
+            let binding =
+                RecordBinding { program_id: [0x11; 32], owner: [0x44; 32], record_id: 2000 + number as u64, version: 1 + number as u32, address: [0x55; 32] };
+            let mut prefix = [0u8; stream::NONCE_PREFIX_LEN];
+            rand_core::RngCore::fill_bytes(&mut rng, &mut prefix);
+            let plaintext = stream_vector_plaintext(*len as usize);
+            let sealed = stream::seal(StreamSealer::with_nonce_prefix(&key, &binding.aad(), prefix), &plaintext)?;
+            let inline = sealed.len() as u64 <= STREAM_VECTOR_INLINE_LEN;
+            Ok(StreamVector {
+                name: (*name).into(),
+                key: hex::encode(key),
+                aad: hex::encode(binding.aad()),
+                nonce_prefix: hex::encode(prefix),
+                plaintext_len: *len,
+                plaintext_sha256: sha256_hex(&plaintext),
+                plaintext: inline.then(|| hex::encode(&plaintext)),
+                chunks: stream::chunk_count(*len),
+                sealed_len: sealed.len() as u64,
+                sealed_sha256: sha256_hex(&sealed),
+                tags: stream_tags(&sealed),
+                sealed: inline.then(|| hex::encode(&sealed)),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(StreamVectorFile { version: VERSION.into(), chunk_len: C, cases })
+}
+
+/// Checks every stream case: the stream remade from its key, AAD and prefix is exactly the
+/// published one (length, chunk count, tags, SHA-256, and the bytes when published), the
+/// length formula and its inverse agree, and the published stream opens to the plaintext.
+pub fn check_streams(file: &StreamVectorFile) -> core::result::Result<(), String> {
+    if file.version != VERSION {
+        return Err(format!("version {} is not {VERSION}", file.version));
+    }
+    expect(file.chunk_len == stream::CHUNK_LEN as u64, "chunk_len")?;
+    for case in &file.cases {
+        check_stream(case).map_err(|e| format!("stream case {:?}: {e}", case.name))?;
+    }
+    Ok(())
+}
+
+fn check_stream(v: &StreamVector) -> core::result::Result<(), String> {
+    let key = hex_array::<32>(&v.key, "key")?;
+    let aad = named(lowercase_hex(&v.aad, "aad"), "aad")?;
+    let prefix = hex_array::<{ stream::NONCE_PREFIX_LEN }>(&v.nonce_prefix, "nonce_prefix")?;
+    let len = usize::try_from(v.plaintext_len).map_err(|_| "plaintext_len does not fit in memory".to_string())?;
+    let plaintext = stream_vector_plaintext(len);
+    expect(sha256_hex(&plaintext) == v.plaintext_sha256, "plaintext_sha256")?;
+    if let Some(published) = &v.plaintext {
+        expect(*published == hex::encode(&plaintext), "plaintext")?;
+    }
+    let sealed = named(stream::seal(StreamSealer::with_nonce_prefix(&key, &aad, prefix), &plaintext), "seal")?;
+    expect(sealed[..stream::HEADER_LEN] == prefix, "the nonce prefix as the first bytes")?;
+    expect(sealed.len() as u64 == v.sealed_len && named(stream::ciphertext_len(v.plaintext_len), "ciphertext_len")? == v.sealed_len, "sealed_len")?;
+    expect(named(stream::plaintext_len(v.sealed_len), "plaintext_len")? == v.plaintext_len, "plaintext_len (from sealed_len)")?;
+    expect(stream::chunk_count(v.plaintext_len) == v.chunks && v.tags.len() as u64 == v.chunks, "chunks")?;
+    expect(stream_tags(&sealed) == v.tags, "tags")?;
+    expect(sha256_hex(&sealed) == v.sealed_sha256, "sealed_sha256")?;
+    let opened = match &v.sealed {
+        Some(published) => {
+            let published = named(lowercase_hex(published, "sealed"), "sealed")?;
+            expect(published == sealed, "sealed")?;
+            named(stream::open(&key, &aad, &published), "open")?
+        }
+        None => named(stream::open(&key, &aad, &sealed), "open")?,
+    };
+    expect(opened == plaintext, "opened plaintext")
 }

@@ -151,12 +151,18 @@ fn sealed_records_reject_every_tampered_byte_and_binding() {
     assert_eq!(record::open(&binding, &m, &sealed.ciphertext).unwrap(), b"hemoglobin A1c 6.1%");
 
     let n = sealed.ciphertext.len();
-    for (region, position) in [("nonce", 0), ("ciphertext", 12), ("tag", n - 1)] {
+    for position in 0..n {
         let mut tampered = sealed.ciphertext.clone();
         tampered[position] ^= 0x01;
-        assert_eq!(record::open(&binding, &m, &tampered).unwrap_err(), Error::DecryptionFailed, "{region}");
+        assert_eq!(record::open(&binding, &m, &tampered).unwrap_err(), Error::DecryptionFailed, "byte {position} (prefix, ciphertext or tag)");
     }
-    assert!(record::open(&binding, &m, &sealed.ciphertext[..27]).is_err(), "shorter than nonce + tag");
+    for cut in [0, 6, 7, 22] {
+        assert_eq!(record::open(&binding, &m, &sealed.ciphertext[..cut]).unwrap_err(), Error::StreamTruncated, "cut to {cut} bytes");
+    }
+    assert_eq!(record::open(&binding, &m, &sealed.ciphertext[..n - 1]).unwrap_err(), Error::DecryptionFailed, "the last byte of the tag cut");
+    let mut longer = sealed.ciphertext.clone();
+    longer.push(0);
+    assert_eq!(record::open(&binding, &m, &longer).unwrap_err(), Error::DecryptionFailed, "a byte appended to a short last chunk shifts its tag");
     type Rebind = fn(&mut RecordBinding);
     let rebinds: &[(&str, Rebind)] = &[
         ("program id", |b| b.program_id[0] ^= 1),

@@ -128,3 +128,55 @@ fn the_ceremony_file_is_what_the_generator_makes() {
     let same = vectors::generate_ceremonies().unwrap() == published_ceremonies();
     assert!(same, "the ceremony vectors differ from the generator's: run `cargo run -p encrypted-circuits --example make_test_vectors`");
 }
+
+fn published_streams() -> vectors::StreamVectorFile {
+    serde_json::from_str(include_str!("vectors/stream.json")).expect("the stream vectors file parses")
+}
+
+#[test]
+fn the_published_streams_check() {
+    let file = published_streams();
+    const C: u64 = encrypted_circuits::stream::CHUNK_LEN as u64;
+    let shapes: Vec<(u64, u64)> = file.cases.iter().map(|c| (c.plaintext_len, c.chunks)).collect();
+    // the empty record, exactly one chunk, one byte either side of it, and several chunks
+    for required in [(0, 1), (C - 1, 1), (C, 1), (C + 1, 2), (2 * C, 2), (3 * C + 100, 4)] {
+        assert!(shapes.contains(&required), "missing stream case {required:?}");
+    }
+    assert!(file.cases.iter().filter(|c| c.sealed.is_some()).count() >= 3, "the short streams are published in full");
+    vectors::check_streams(&file).unwrap();
+}
+
+#[test]
+fn a_changed_stream_value_fails_the_check() {
+    let flip = |text: &mut String| {
+        let mut bytes = text.clone().into_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = if bytes[last] == b'0' { b'1' } else { b'0' };
+        *text = String::from_utf8(bytes).unwrap();
+    };
+    for edit in [
+        (|f: &mut vectors::StreamVectorFile| &mut f.cases[0].key) as fn(&mut vectors::StreamVectorFile) -> &mut String,
+        |f| &mut f.cases[1].nonce_prefix,
+        |f| &mut f.cases[2].aad,
+        |f| f.cases[2].sealed.as_mut().unwrap(),
+        |f| &mut f.cases[5].tags[1],
+        |f| &mut f.cases[7].sealed_sha256,
+        |f| &mut f.cases[4].plaintext_sha256,
+    ] {
+        let mut file = published_streams();
+        flip(edit(&mut file));
+        assert!(vectors::check_streams(&file).is_err());
+    }
+    let mut file = published_streams();
+    file.cases[6].sealed_len += 16;
+    assert!(vectors::check_streams(&file).is_err());
+    let mut file = published_streams();
+    file.cases[3].chunks = 2;
+    assert!(vectors::check_streams(&file).is_err());
+}
+
+#[test]
+fn the_stream_file_is_what_the_generator_makes() {
+    let same = vectors::generate_stream().unwrap() == published_streams();
+    assert!(same, "the stream vectors differ from the generator's: run `cargo run -p encrypted-circuits --example make_test_vectors`");
+}

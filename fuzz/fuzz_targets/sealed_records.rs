@@ -1,6 +1,6 @@
-//! Sealed records and the AEAD framing `nonce (12) ‖ ciphertext ‖ tag (16)`: opening
-//! arbitrary bytes is a named error (never a panic), and seal/open round-trips under the
-//! record's binding.
+//! The AEAD framing `nonce (12) ‖ ciphertext ‖ tag (16)` (the vault's) and sealed records
+//! (the chunked STREAM format, docs/protocol.md §7.1.1): opening arbitrary bytes is a named
+//! error (never a panic), and seal/open round-trips under the record's binding.
 //!
 //! Layout: key or record key point `M` (32) ‖ binding: program id, owner (32 each), record
 //! id (u64), version (u32), address (32) ‖ the sealed bytes (the rest).
@@ -28,8 +28,11 @@ fuzz_target!(|data: &[u8]| {
     // the same bytes as a record sealed under M = key (when key is a point)
     if let Ok(m) = RecordKeyPoint::from_bytes(&key) {
         match record::open(&binding, &m, sealed) {
-            Ok(plaintext) => assert_eq!(plaintext.len() + aead::OVERHEAD, sealed.len()),
-            Err(error) => assert!(matches!(error, Error::DecryptionFailed | Error::InvalidLength { .. })),
+            Ok(plaintext) => assert_eq!(encrypted_circuits::stream::ciphertext_len(plaintext.len() as u64), Ok(sealed.len() as u64)),
+            Err(error) => assert!(
+                matches!(error, Error::DecryptionFailed | Error::StreamTruncated | Error::StreamChunkInvalid { .. } | Error::StreamTrailingData),
+                "{error:?}"
+            ),
         }
     }
 

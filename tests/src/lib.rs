@@ -8,7 +8,8 @@
 //! - [`deployment`]: a whole deployment (validator, `mpc-node` processes, the CLI), with
 //!   [`rpc_proxy`] (a fault-injecting JSON-RPC proxy: 429s, latency, resets, stale reads,
 //!   swallowed sends, short-lived blockhashes) and [`proxy`] (a websocket a test can cut)
-//!   between a node and the validator.
+//!   between a node and the validator;
+//! - [`s3`]: a real S3-compatible server (`s3s-fs`) for the blob stores.
 //!
 //! All but the proxies need `cargo xtask build-sbf` to have run (`cargo xtask test` does it first).
 
@@ -18,6 +19,7 @@ pub mod load;
 pub mod localnet;
 pub mod proxy;
 pub mod rpc_proxy;
+pub mod s3;
 pub mod story;
 pub mod svm;
 pub mod world;

@@ -119,7 +119,15 @@ impl Machine {
     fn run_with_env(&self, args: &[&str], input: Option<&[u8]>, env: &[(&str, &str)]) -> Ran {
         let mut command = Command::new(Binary::Medshare.path());
         command.args(args).env("HOME", &self.home).current_dir(&self.home).stdout(Stdio::piped()).stderr(Stdio::piped());
-        for variable in ["MEDSHARE_URL", "MEDSHARE_KEYPAIR", "MEDSHARE_CLUSTER", "MEDSHARE_BLOB_DIR", "MEDSHARE_ENCRYPTION_KEY", "MEDSHARE_KEY_DOMAIN"] {
+        for variable in [
+            "MEDSHARE_URL",
+            "MEDSHARE_KEYPAIR",
+            "MEDSHARE_CLUSTER",
+            "MEDSHARE_BLOB_DIR",
+            "MEDSHARE_BLOB_STORE",
+            "MEDSHARE_ENCRYPTION_KEY",
+            "MEDSHARE_KEY_DOMAIN",
+        ] {
             command.env_remove(variable);
         }
         command.envs(env.iter().copied());

@@ -194,4 +194,49 @@ fn three_of_five_with_real_daemons_and_the_cli() {
     assert_eq!(doctor_requests, BTreeSet::from([to_doctor.as_str(), to_doctor_again.as_str()]));
     let faults = audit["faults"].as_array().unwrap();
     assert!(faults.iter().any(|f| f["index"] == 5 && f["faults"].as_u64().unwrap() >= 1), "{faults:?}");
+
+    // --- the same history as the FHIR R4 Bundle a hospital system imports (the CLI refuses to
+    // write one its FHIR library does not validate): a Consent per share request, an
+    // AuditEvent per disclosure event, checked against what this test did
+    let bundle = d.medshare_json(&d.admin, &["audit", "--owner", &patient.address.to_string(), "--format", "fhir"]);
+    medshare_cli::fhir::validate_value(&bundle).expect("the FHIR library validates the audit bundle");
+    assert_eq!((bundle["resourceType"].as_str(), bundle["type"].as_str()), (Some("Bundle"), Some("collection")));
+    let resources: Vec<&Value> = bundle["entry"].as_array().expect("entries").iter().map(|e| &e["resource"]).collect();
+    let of_type = |kind: &str| -> Vec<&Value> { resources.iter().copied().filter(|r| r["resourceType"] == kind).collect() };
+    let consents = of_type("Consent");
+    assert_eq!(consents.len(), 6, "a Consent per share request");
+    let statuses = [
+        (&to_doctor, &doctor, "active"),
+        (&to_researcher, &researcher, "active"),
+        (&to_insurer, &insurer, "inactive"),
+        (&to_second, &second_doctor, "active"),
+        (&to_doctor_again, &doctor, "active"),
+        (&to_researcher_briefly, &researcher, "inactive"),
+    ];
+    for (request, recipient, status) in statuses {
+        let consent = consents.iter().find(|c| c["identifier"][0]["value"] == request.as_str()).unwrap_or_else(|| panic!("the Consent of {request}"));
+        assert_eq!(consent["status"], status, "{request}: revoked and expired consents are inactive");
+        assert_eq!(consent["patient"]["identifier"]["value"], patient.address.to_string().as_str());
+        assert_eq!(consent["provision"]["actor"][0]["reference"]["identifier"]["value"], recipient.address.to_string().as_str(), "{request}");
+        assert_eq!(consent["provision"]["data"][0]["reference"]["identifier"]["value"], record.as_str());
+        assert_eq!(consent["provision"]["period"]["end"], find(request)["expires_at"], "{request}: the period ends at the expiry");
+    }
+    let events = of_type("AuditEvent");
+    let named = |name: &str| -> Vec<&Value> { events.iter().copied().filter(|e| e["subtype"].as_array().unwrap().iter().any(|s| s["code"] == name)).collect() };
+    assert_eq!(named("RecordStored").len(), 1);
+    assert_eq!(named("ShareRequested").len(), 6);
+    assert_eq!(named("ShareCompleted").len(), 4, "four shares completed");
+    assert_eq!(named("ShareRevoked").len(), 1);
+    let partials: usize = shares.iter().map(|s| s["accepted"].as_array().unwrap().len()).sum();
+    assert_eq!(named("PartialAccepted").len(), partials, "an AuditEvent per accepted partial");
+    let rejected = named("PartialRejected");
+    assert!(!rejected.is_empty());
+    for alert in rejected {
+        assert_eq!((alert["type"]["code"].as_str(), alert["outcome"].as_str()), (Some("110113"), Some("8")), "a security alert");
+        assert_eq!(alert["agent"][0]["who"]["identifier"]["value"], node5.as_str(), "naming node 5");
+    }
+    for disclosed in named("ShareCompleted") {
+        let agents: Vec<&str> = disclosed["agent"].as_array().unwrap().iter().map(|a| a["who"]["identifier"]["value"].as_str().unwrap()).collect();
+        assert!(agents.contains(&patient.address.to_string().as_str()), "{disclosed:#}");
+    }
 }

@@ -2,7 +2,7 @@
 //! program: `medshare-migrations` deploys it over RPC through the upgradeable loader and
 //! creates the cluster; five `mpc-node` processes accept their invitations and run the key
 //! generation the admin starts; a record too large for
-//! an account goes to the content-addressed blob store; one node down stalls a share
+//! an account goes to the blob directory; one node down stalls a share
 //! until it returns and catches up.
 
 use medshare_tests::deployment::{Binary, Deployment, Options};
@@ -32,15 +32,14 @@ fn five_of_five_deployed_by_migrations_with_a_blob_record() {
     let blobs = d.dir.join("blobs");
     let blob_dir = blobs.to_str().expect("path");
     d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster]).expect_failure("not FHIR R4 JSON");
-    d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw"]).expect_failure("give --blob-dir");
     let stored = d.medshare(&patient, &["store", file.to_str().unwrap(), "--cluster", &cluster, "--raw", "--blob-dir", blob_dir]).expect_success().json();
     assert_eq!(stored["storage"], "blob");
     let record = stored["record"].as_str().expect("record").to_owned();
     let blob = std::path::PathBuf::from(stored["blob"].as_str().expect("blob path"));
     assert!(blob.starts_with(&blobs), "the blob is in the store");
-    let name = blob.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
     let listed = d.medshare_json(&patient, &["list"]);
-    assert_eq!(listed["records"][0]["uri"], format!("blob://sha256/{name}").as_str(), "content-addressed: the URI names the digest");
+    assert_eq!(blob, blobs.join(patient.address.to_string()).join("1").join("v1"), "the key names owner, record and version");
+    assert_eq!(listed["records"][0]["uri"], format!("file://{}", blob.display()).as_str(), "the URI names the store and the key");
 
     // all five answer: the share completes and opens byte-equal
     let request = d.medshare_json(&patient, &["share", &record, &doctor.address.to_string()])["request"].as_str().expect("request").to_owned();

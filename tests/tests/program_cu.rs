@@ -113,7 +113,7 @@ fn every_instruction_is_measured() {
     units.insert("register_user_key".into(), world.compute_units["register_user_key"]);
 
     // store_patient_data: a new record with 1 KiB inline in the one instruction
-    let args = world.sealed_args(&patient, 1, 1, &vec![0x61; 1024 - 28]);
+    let args = world.sealed_args(&patient, 1, 1, &vec![0x61; 1024 - 23]);
     assert_eq!(args.chunk.len(), 1024);
     let wallet = patient.wallet.insecure_clone();
     let (store, record) = ix::store_patient_data(&wallet.pubkey(), &cluster, 1, &args);

@@ -1112,7 +1112,7 @@ fn hostile_suite() -> Suite {
     let now = suite.world.now();
     let expiring = suite.world.share(&patient, &record, &doctor.wallet.pubkey(), now + 10).expect("a request that expires");
     // a record of which 500 of 1,500 bytes are written
-    let partial_args = suite.world.sealed_args(&patient, 3, 1, &vec![9u8; 1500 - 28]);
+    let partial_args = suite.world.sealed_args(&patient, 3, 1, &vec![9u8; 1500 - 23]);
     let partial_record = {
         let chunk = partial_args.chunk[..500].to_vec();
         let (store, address) = ix::store_patient_data(&patient.wallet.pubkey(), &cluster, 3, &ix::StoreArgs { chunk, ..partial_args.clone() });

@@ -234,7 +234,7 @@ fn report(times: &BTreeMap<String, f64>, openssl: f64) -> Result<String> {
     writeln!(out, "\n| record / AEAD | size | time | throughput |")?;
     writeln!(out, "|---|---|---|---|")?;
     for (id, label) in [
-        ("record/seal", "record seal (AEAD + 2 capsules)"),
+        ("record/seal", "record seal (STREAM + 2 capsules)"),
         ("record/open", "record open"),
         ("aes256gcm/seal", "AES-256-GCM seal"),
         ("aes256gcm/open", "AES-256-GCM open"),

@@ -53,7 +53,7 @@ pub fn run(args: &[String]) -> Result<()> {
     let mut plateau_round = None;
     let mut targets = Vec::new();
     let mut args = args.iter();
-    let mut number = |option: &str, value: Option<&String>| -> Result<u64> {
+    let number = |option: &str, value: Option<&String>| -> Result<u64> {
         let value = value.with_context(|| format!("{option} needs a number"))?;
         value.parse().with_context(|| format!("{option} {value}: not a whole number of seconds"))
     };

@@ -2,15 +2,17 @@
 //!
 //! | command     | does |
 //! |-------------|------|
-//! | `setup`     | installs what the build needs, idempotently: `rustfmt`, the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev` |
+//! | `setup`     | installs what the build needs, idempotently: `rustfmt`, the pinned nightly with `rust-src`, `sbpf-linker` into the tools dir, the patched std source for the SBF target, Debian's `clang libclang-dev`, `s3s-fs` 0.14.1 (the tests' S3 server), Node/npm and `tests/js`'s pinned packages (`npm ci`) |
 //! | `build-sbf` | builds `programs/medical-records` for SBF and writes `target/deploy/medical_records.so`, its keypair, and `target/idl/medical_records.json` |
 //! | `test`      | everything CI runs: `rustfmt --check`, `build-sbf`, the program's host unit tests, the binaries the localnet tests run, then every test of the host workspace (LiteSVM on the real `.so`, localnet on a real validator with `mpc-node` processes and the CLI) |
 //! | `demo`      | the main job: the whole story on a local validator — ceremony, store, share, proven partials, a cheater named, open, revoke, audit |
-//! | `bench`     | criterion benchmarks of the cryptography and `openssl speed`, written into `docs/BENCHMARKS.md` |
-//! | `fuzz`      | `fuzz [--seconds N] [target…]`: builds the cargo-fuzz targets in `fuzz/` with the pinned nightly and runs each for N seconds (default 600) on its corpus; prints executions, coverage and time (docs/FUZZING.md) |
-//! | `load`      | the load test of issue #12: release daemons, 1,000 share requests to a 3-of-5 cluster and the saturation stages; writes `target/load-report.json` and `.md` |
+//! | `bench`     | `bench [--report-only] [--no-load] [load options]`: criterion benchmarks of the cryptography and `openssl speed`, the compute units, and the load run, each written into its section of `docs/BENCHMARKS.md` with its goals met or missed |
+//! | `fuzz`      | `fuzz [--seconds N] [--plateau R] [target…]`: builds the cargo-fuzz targets in `fuzz/` with the pinned nightly and runs each for N seconds (default 600), or in rounds of R seconds to a coverage plateau, on its corpus; prints executions, coverage and time (docs/FUZZING.md) |
+//! | `load`      | `load [--release-validator] [--requests N] [--profile]`: the load test of issue #12: release daemons, 1,000 share requests to a 3-of-5 cluster and the saturation stages; writes `target/load-report.json` and `.md`, and with `--profile` where the CPU went (`perf`) |
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //! | `keys`      | `keys sync --program-keypair FILE` writes a deployer's own program id where it appears (`declare_id!`, the client's `PROGRAM_ID`, `Anchor.toml`); `keys list` shows them |
+//! | `localnet`  | `localnet [--wallets DIR] [--web-port PORT]`: the playground that stays up — validator, program, a 3-of-5 cluster of `mpc-node` daemons, funded demo wallets with registered keys; prints the URLs and CLI lines; Ctrl-C stops it all |
+//! | `wasm`      | `wasm`: builds `encrypted-circuits` for `wasm32-unknown-unknown` (`web/wasm`, the pinned nightly with `-Zbuild-std`), runs `wasm-bindgen`, checks the published test vectors in Node and reports the bundle size |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
 //! (default `~/.cache/medshare`), outside the clone, so a fresh clone reuses them.
@@ -19,9 +21,11 @@ mod bench;
 mod fuzz;
 mod keys;
 mod load;
+mod localnet;
 mod paths;
 mod sbf;
 mod setup;
+mod wasm;
 
 use anyhow::{Result, bail};
 use std::process::Command;
@@ -47,9 +51,11 @@ fn main() -> Result<()> {
         "fuzz" => fuzz::run(rest),
         "load" => load::run(rest),
         "keys" => keys::run(rest),
+        "localnet" => localnet::run(rest),
+        "wasm" => wasm::run(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] [--no-load] [load options] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [--plateau R] [target…] | load [--release-validator] [--requests N] [--profile]>"
+                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] [--no-load] [load options] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [--plateau R] [target…] | load [--release-validator] [--requests N] [--profile] | localnet [--wallets DIR] [--web-port PORT] | wasm>"
             );
             Ok(())
         }
@@ -66,6 +72,8 @@ fn test(extra: &[String]) -> Result<()> {
     sbf::build()?;
     sbf::host_unit_tests()?;
     fuzz::ci_smoke()?;
+    // the browser's cryptography: the same vectors in Node
+    wasm::run(&[])?;
     build_binaries()?;
     let mut cargo = paths::cargo();
     cargo.current_dir(paths::repo_root()).args(["test", "--workspace"]).args(extra);
@@ -77,9 +85,9 @@ fn demo(extra: &[String]) -> Result<()> {
     setup::run()?;
     sbf::build()?;
     build_binaries()?;
-    let mut cargo = paths::cargo();
-    cargo.current_dir(paths::repo_root()).args(["run", "--quiet", "-p", "medshare-tests", "--bin", "localnet-demo", "--"]).args(extra);
-    run_step(&mut cargo, "localnet demo")
+    // built in a step of its own, with cargo's progress: a cold build of the validator is long
+    let binary = localnet::build_validator_binary("localnet-demo")?;
+    run_step(Command::new(binary).current_dir(paths::repo_root()).args(extra), "localnet demo")
 }
 
 /// The binaries the localnet tests and the demo run as processes: `mpc-node`, `medshare`,

@@ -1,4 +1,4 @@
-//! `cargo xtask setup`: installs what the build needs, each step skipped when already done.
+//! `cargo xtask setup`: installs what the build and the tests need, each step skipped when already done.
 
 use crate::{
     paths::{self, NIGHTLY, SBPF_LINKER_VERSION},
@@ -14,6 +14,8 @@ pub fn run() -> Result<()> {
     nightly()?;
     sbpf_linker()?;
     patched_std()?;
+    s3s_fs()?;
+    node_packages()?;
     Ok(())
 }
 
@@ -91,6 +93,25 @@ fn sbpf_linker() -> Result<()> {
     )
 }
 
+/// The S3-compatible server the blob-store tests run (`tests/src/s3.rs`): `s3s-fs`, the s3s
+/// project's file-system-backed S3 server, from crates.io. 0.14.1 is its last release that
+/// builds on stable 1.95 (0.15 and later need 1.96).
+const S3S_FS_VERSION: &str = "0.14.1";
+
+/// `s3s-fs` into the tools dir (about 3 minutes on 2 cores), built by the stable toolchain.
+fn s3s_fs() -> Result<()> {
+    let server = paths::tools_dir().join("bin").join("s3s-fs");
+    let installed = Command::new(&server).arg("--version").output().map(|out| String::from_utf8_lossy(&out.stdout).contains(S3S_FS_VERSION)).unwrap_or(false);
+    if installed {
+        return Ok(());
+    }
+    let tools = paths::tools_dir();
+    run_step(
+        paths::cargo().args(["install", "s3s-fs", "--version", S3S_FS_VERSION, "--features", "binary", "--locked", "--root"]).arg(&tools),
+        "install s3s-fs (the tests' S3-compatible server, about 3 minutes)",
+    )
+}
+
 /// A copy of the nightly's std source with `sbf/std-solana-os.patch` applied, so that std
 /// builds for the `os = "solana"` target (route A: the program and its dependencies stay
 /// unmodified). A stamp holding the patch text makes a changed patch rebuild the copy.
@@ -115,4 +136,44 @@ fn patched_std() -> Result<()> {
     run_step(Command::new("patch").args(["-s", "-p1", "-d"]).arg(dir.join("library/std/src/sys")).arg("-i").arg(&patch_file), "patch std for os = solana")?;
     fs::write(stamp, patch)?;
     Ok(())
+}
+
+/// The oldest Node.js the packages of `tests/js` run on (`@codama/renderers-js`'s `engines`).
+const NODE_MIN: (u32, u32) = (20, 18);
+
+/// Node.js and npm (Debian's `nodejs npm` when `node` is missing), then the npm packages
+/// `tests/tests/idl_third_party.rs` runs, installed by `npm ci` from `tests/js/package-lock.json`
+/// unless every dependency is already there at its pinned version.
+fn node_packages() -> Result<()> {
+    let version = |tool: &str| {
+        Command::new(tool).arg("--version").output().ok().filter(|out| out.status.success()).map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    if version("node").is_none() || version("npm").is_none() {
+        eprintln!("xtask setup: installing Debian packages [\"nodejs\", \"npm\"]");
+        let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+        for args in [&["apt-get", "update", "-qq"][..], &["apt-get", "install", "-y", "-qq", "nodejs", "npm"]] {
+            let all: Vec<&str> = sudo.iter().chain(args).copied().collect();
+            run_step(Command::new(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"), "apt-get (nodejs, npm)")?;
+        }
+    }
+    let node = version("node").context("node is still missing after apt-get install nodejs")?;
+    let parsed: Vec<u32> = node.trim_start_matches('v').split('.').take(2).filter_map(|part| part.parse().ok()).collect();
+    if parsed.len() != 2 || (parsed[0], parsed[1]) < NODE_MIN {
+        bail!("Node.js {node} is too old for tests/js (needs v{}.{} or later): install a newer nodejs package", NODE_MIN.0, NODE_MIN.1);
+    }
+    let js = paths::repo_root().join("tests").join("js");
+    if js_packages_installed(&js)? {
+        return Ok(());
+    }
+    run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&js), "npm ci in tests/js")
+}
+
+/// Whether `node_modules` holds every dependency of `package.json` at its pinned version.
+fn js_packages_installed(js: &Path) -> Result<bool> {
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(js.join("package.json")).context("read tests/js/package.json")?)?;
+    let dependencies = manifest["dependencies"].as_object().context("tests/js/package.json has no dependencies")?;
+    Ok(dependencies.iter().all(|(name, pinned)| {
+        let installed = fs::read_to_string(js.join("node_modules").join(name).join("package.json")).ok();
+        installed.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()).is_some_and(|package| &package["version"] == pinned)
+    }))
 }

@@ -3,18 +3,21 @@
 use anyhow::{Context, Result, anyhow, bail};
 use encrypted_circuits::{
     keys::PublicKey,
-    record::{self, Capsule},
+    record::{self, Capsule, RecordBinding, RecordKeyPoint},
+    stream::{self, StreamSealer},
 };
 use medshare_client::{
     Address,
     accounts::{Record, ShareRequest},
+    blob::{self, BlobStore, Fetcher, IPFS_BLOCK_MAX, Uploaded, cid_v1_raw},
     context::{record_binding, seal_version, verify_request_capsule},
-    instructions as ix, pda,
+    instructions as ix, pda, sealing,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use solana_signer::Signer;
 use std::{
+    io::{Read, Write},
     path::{Path, PathBuf},
     time::Duration,
 };
@@ -26,8 +29,87 @@ use crate::{
 
 /// The most ciphertext a record account holds inline.
 const INLINE_MAX: usize = 2048;
-/// Blob URIs name the content: `blob://sha256/<hex>`.
-const BLOB_URI_PREFIX: &str = "blob://sha256/";
+/// A blob opened into a file (`open --out`) above this many sealed bytes is downloaded to a
+/// private temporary file and opened chunk by chunk (bounded memory, no FHIR summary);
+/// smaller ones are opened in memory.
+const STREAM_OPEN_ABOVE: u64 = 32 << 20;
+/// Chunks of up to 1 MiB between the sealer and the upload.
+const PIPE_CHUNKS: usize = 4;
+
+/// The bytes a new version seals: a file, streamed when it goes to a blob store, or bytes
+/// already in memory.
+enum Plaintext {
+    File { path: PathBuf, len: u64 },
+    Bytes(Vec<u8>),
+}
+
+impl Plaintext {
+    fn len(&self) -> u64 {
+        match self {
+            Plaintext::File { len, .. } => *len,
+            Plaintext::Bytes(bytes) => bytes.len() as u64,
+        }
+    }
+
+    fn into_bytes(self) -> Result<Vec<u8>> {
+        match self {
+            Plaintext::File { path, .. } => std::fs::read(&path).with_context(|| format!("reading {}", path.display())),
+            Plaintext::Bytes(bytes) => Ok(bytes),
+        }
+    }
+
+    fn into_reader(self) -> Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Plaintext::File { path, .. } => {
+                let file = std::fs::File::open(&path).with_context(|| format!("reading {}", path.display()))?;
+                Box::new(std::io::BufReader::with_capacity(1 << 20, file))
+            }
+            Plaintext::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes)),
+        })
+    }
+}
+
+/// Where records larger than an account holds are kept, and read from.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct BlobArgs {
+    /// The blob store for records larger than an account holds: file:///dir, s3://bucket/prefix
+    /// (AWS S3 or any S3-compatible server), gs://bucket/prefix, az://container/prefix, or ipfs://
+    /// (through the kubo RPC API in MEDSHARE_IPFS_API) [default: the local directory
+    /// ~/.local/share/medshare/blobs]. Credentials and endpoint come from the store's usual
+    /// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL,
+    /// AWS_ALLOW_HTTP; GOOGLE_*; AZURE_*). Reading needs none of it: the URI on chain names the store.
+    #[arg(long, env = "MEDSHARE_BLOB_STORE", value_name = "URL")]
+    pub blob_store: Option<String>,
+    /// A local blob directory: the same as --blob-store file://DIR (--blob-store wins when both are set).
+    #[arg(long, env = "MEDSHARE_BLOB_DIR", value_name = "DIR")]
+    pub blob_dir: Option<PathBuf>,
+}
+
+impl BlobArgs {
+    /// The store new blobs go to: the one given, else `current` (the store the record's
+    /// current version is in, for a new version of it), else the default directory.
+    fn store(&self, current: Option<&str>) -> Result<BlobStore> {
+        Ok(match (&self.blob_store, &self.blob_dir, current) {
+            (Some(url), _, _) => BlobStore::from_url(url)?,
+            (None, Some(dir), _) => BlobStore::directory(dir)?,
+            (None, None, Some(url)) => BlobStore::from_url(url)?,
+            (None, None, None) => BlobStore::directory(&medshare_client::blob::default_dir())?,
+        })
+    }
+
+    /// What reads blobs: the URI on chain with this user's environment credentials, and this
+    /// user's local directory for blobs named by digest (`blob://sha256/...`) or kept on a
+    /// directory mounted elsewhere.
+    fn fetcher(&self) -> Result<Fetcher> {
+        let local_file_store = self.blob_store.as_deref().and_then(|url| url::Url::parse(url).ok()).filter(|url| url.scheme() == "file");
+        let local_dir = match (&self.blob_dir, local_file_store) {
+            (_, Some(url)) => url.to_file_path().ok(),
+            (Some(dir), None) => Some(dir.clone()),
+            (None, None) => Some(medshare_client::blob::default_dir()),
+        };
+        Ok(Fetcher::from_env(local_dir)?)
+    }
+}
 
 /// `store` options.
 #[derive(clap::Args, Debug)]
@@ -43,17 +125,17 @@ pub struct StoreArgs {
     /// Store bytes that are not FHIR R4 JSON.
     #[arg(long)]
     pub raw: bool,
-    /// The content-addressed blob store for records larger than an account holds.
-    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
-    pub blob_dir: Option<PathBuf>,
+    /// Where a record larger than an account holds goes.
+    #[command(flatten)]
+    pub blobs: BlobArgs,
 }
 
-/// Checks that `bytes` are a FHIR R4 resource: a JSON object with a non-empty `resourceType`.
+/// Checks that `bytes` are a valid FHIR R4 resource ([`crate::fhir::validate`]): its type, or
+/// an error naming the element path (`Bundle.entry[2].resource.birthDate: invalid value ...`).
 pub fn check_fhir(bytes: &[u8]) -> Result<String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).context("not FHIR R4 JSON (use --raw to store other bytes)")?;
-    match value.get("resourceType").and_then(|t| t.as_str()) {
-        Some(kind) if !kind.is_empty() => Ok(kind.to_owned()),
-        _ => bail!("not a FHIR R4 resource: no \"resourceType\" (use --raw to store other bytes)"),
+    match crate::fhir::validate(bytes) {
+        Ok(summary) => Ok(summary.resource_type),
+        Err(error) => bail!("not FHIR R4 JSON: {error} (use --raw to store other bytes)"),
     }
 }
 
@@ -62,19 +144,28 @@ pub fn check_fhir(bytes: &[u8]) -> Result<String> {
 pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
     let wallet = session.wallet()?;
     let owner = wallet.pubkey();
-    let plaintext = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let kind = if args.raw { None } else { Some(check_fhir(&plaintext)?) };
+    // raw bytes are sealed straight from the file; FHIR is read whole for its check
+    let (plaintext, kind) = if args.raw {
+        let len = std::fs::metadata(&args.file).with_context(|| format!("reading {}", args.file.display()))?.len();
+        (Plaintext::File { path: args.file.clone(), len }, None)
+    } else {
+        let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+        let kind = check_fhir(&bytes)?;
+        (Plaintext::Bytes(bytes), Some(kind))
+    };
+    let plaintext_len = plaintext.len();
     let cluster_address = session::address(&args.cluster, "cluster")?;
     let record_id = match args.id {
         Some(id) => id,
         None => next_record_id(session, &owner).await?,
     };
     let what = format!("store {} as record id {record_id} of {owner}", args.file.display());
-    let stored = store_version(session, wallet, &cluster_address, record_id, &plaintext, args.blob_dir.as_deref(), &what).await?;
+    let stored = store_version(session, wallet, &cluster_address, record_id, plaintext, &args.blobs, None, &what).await?;
     let json = json!({
         "record": stored.address.to_string(), "record_id": record_id, "version": stored.version, "owner": owner.to_string(),
-        "cluster": cluster_address.to_string(), "storage": stored.storage(), "plaintext_len": plaintext.len(),
-        "ciphertext_len": stored.ciphertext_len, "resource_type": kind, "blob": stored.blob, "signature": stored.signature.to_string(),
+        "cluster": cluster_address.to_string(), "storage": stored.storage(), "plaintext_len": plaintext_len,
+        "ciphertext_len": stored.ciphertext_len, "resource_type": kind, "blob": stored.blob_json(), "uri": stored.blob.as_ref().map(|b| &b.uri),
+        "cid": stored.blob.as_ref().and_then(|b| blob_cid(b.len, &b.digest)), "signature": stored.signature.to_string(),
     });
     let text = format!(
         "stored record {} (id {record_id}, version {}, {}, {} bytes sealed{})\nsignature {}",
@@ -93,9 +184,9 @@ pub async fn store(session: &Session, args: StoreArgs) -> Result<Report> {
 pub struct RekeyArgs {
     /// The record (yours).
     pub record: String,
-    /// The blob store, for records kept off chain (the new version is written there too).
-    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
-    pub blob_dir: Option<PathBuf>,
+    /// Where the record is read from and the new version written (a blob is read by the URI on chain).
+    #[command(flatten)]
+    pub blobs: BlobArgs,
 }
 
 /// Re-keys one's own record: opens the current version with the owner capsule and stores the
@@ -107,12 +198,15 @@ pub async fn rekey(session: &Session, args: RekeyArgs) -> Result<Report> {
     let address = session::address(&args.record, "record")?;
     let record = session.record(&address).await?;
     session::require_signer(wallet, &record.owner, "record owner")?;
-    let plaintext = open_as_owner(session, wallet, &record, args.blob_dir.as_deref())?;
+    let plaintext = Plaintext::Bytes(open_as_owner(session, wallet, &record, &args.blobs.fetcher()?, None).await?);
     let what = format!("re-key record {address} (version {} -> {})", record.version, record.version + 1);
-    let stored = store_version(session, wallet, &record.cluster, record.record_id, &plaintext, args.blob_dir.as_deref(), &what).await?;
+    // the new version goes where the current one is, unless told otherwise
+    let current_store = (record.storage == Record::BLOB).then(|| medshare_client::blob::store_url_of(&String::from_utf8_lossy(&record.uri))).flatten();
+    let stored = store_version(session, wallet, &record.cluster, record.record_id, plaintext, &args.blobs, current_store.as_deref(), &what).await?;
     let json = json!({
         "record": address.to_string(), "previous_version": record.version, "version": stored.version,
-        "previous_epoch": record.sealed_epoch, "storage": stored.storage(), "signature": stored.signature.to_string(),
+        "previous_epoch": record.sealed_epoch, "storage": stored.storage(), "uri": stored.blob.as_ref().map(|b| &b.uri),
+        "signature": stored.signature.to_string(),
     });
     let text = format!(
         "re-keyed record {address}: version {} (epoch {} key) -> version {} under the cluster's current key\nsignature {}",
@@ -126,7 +220,7 @@ struct Stored {
     address: Address,
     version: u32,
     ciphertext_len: usize,
-    blob: Option<PathBuf>,
+    blob: Option<Uploaded>,
     signature: solana_signature::Signature,
 }
 
@@ -134,6 +228,19 @@ impl Stored {
     fn storage(&self) -> &'static str {
         if self.blob.is_some() { "blob" } else { "inline" }
     }
+
+    /// Where the blob is: the file written for a local directory store, else its URI.
+    fn blob_json(&self) -> Option<serde_json::Value> {
+        self.blob.as_ref().map(|blob| match &blob.local_path {
+            Some(path) => json!(path),
+            None => json!(blob.uri),
+        })
+    }
+}
+
+/// The CIDv1 (raw, sha2-256) a blob of one IPFS block has, derived from its digest.
+fn blob_cid(len: u64, digest: &[u8; 32]) -> Option<String> {
+    (len <= IPFS_BLOCK_MAX).then(|| cid_v1_raw(digest))
 }
 
 /// Seals `plaintext` as the next version of the wallet's record `record_id` (version 1 when
@@ -141,13 +248,15 @@ impl Stored {
 /// than one transaction (a sealed record over one chunk, stored inline: up to four
 /// transactions and their fees) is the costly kind of store: it asks first (`what` says
 /// what it is), unless `--yes`.
+#[allow(clippy::too_many_arguments)]
 async fn store_version(
     session: &Session,
     wallet: &dyn Signer,
     cluster_address: &Address,
     record_id: u64,
-    plaintext: &[u8],
-    blob_dir: Option<&std::path::Path>,
+    plaintext: Plaintext,
+    blobs: &BlobArgs,
+    current_store: Option<&str>,
     what: &str,
 ) -> Result<Stored> {
     let owner = wallet.pubkey();
@@ -162,29 +271,46 @@ async fn store_version(
         Some(data) => Record::decode(&data)?.version + 1,
         None => 1,
     };
-    let sealed = seal_version(&mut rand::rngs::OsRng, &owner, record_id, version, cluster_address, &cluster_key, &owner_key, plaintext);
-    let ciphertext = sealed.ciphertext;
+    let sealed_len = stream::ciphertext_len(plaintext.len())?;
+    let ciphertext_len = u32::try_from(sealed_len).map_err(|_| anyhow!("the record is {sealed_len} bytes sealed: a record holds at most 4 GiB (u32)"))?;
     let mut store_args = ix::StoreArgs {
         version,
-        cluster_capsule: sealed.cluster_capsule.to_bytes(),
-        capsule_proof: sealed.capsule_proof.to_bytes(),
-        owner_capsule: sealed.owner_capsule.to_bytes(),
+        cluster_capsule: [0; 64],
+        capsule_proof: [0; 64],
+        owner_capsule: [0; 64],
         storage: Record::INLINE,
-        ciphertext_len: ciphertext.len() as u32,
+        ciphertext_len,
         digest: [0; 32],
         uri: Vec::new(),
         chunk: Vec::new(),
     };
-    let mut blob = None;
-    if ciphertext.len() > INLINE_MAX {
-        let dir =
-            blob_dir.ok_or_else(|| anyhow!("the sealed record is {} bytes, more than an account holds ({INLINE_MAX}): give --blob-dir", ciphertext.len()))?;
-        let digest: [u8; 32] = Sha256::digest(&ciphertext).into();
-        blob = Some(write_blob(dir, &digest, &ciphertext)?);
+    let (ciphertext, blob) = if sealed_len <= INLINE_MAX as u64 {
+        let plaintext = plaintext.into_bytes()?;
+        let sealed = seal_version(&mut rand::rngs::OsRng, &owner, record_id, version, cluster_address, &cluster_key, &owner_key, &plaintext);
+        store_args.cluster_capsule = sealed.cluster_capsule.to_bytes();
+        store_args.capsule_proof = sealed.capsule_proof.to_bytes();
+        store_args.owner_capsule = sealed.owner_capsule.to_bytes();
+        if sealed.ciphertext.len() as u64 != sealed_len {
+            bail!("sealed {} bytes, not the {sealed_len} of the record format", sealed.ciphertext.len());
+        }
+        (sealed.ciphertext, None)
+    } else {
+        // sealed chunk by chunk straight into the upload: the key is the record version's,
+        // and the digest goes on chain once the upload is done
+        let rng = &mut rand::rngs::OsRng;
+        let binding = record_binding(&owner, record_id, version);
+        let m = RecordKeyPoint::random(rng);
+        let capsules = record::encapsulate(rng, &binding, &cluster_address.to_bytes(), &m, &cluster_key, &owner_key);
+        let store = blobs.store(current_store)?;
+        let uploaded = seal_and_upload(&store, &owner, record_id, version, record::sealer(&binding, &m, rng), plaintext, sealed_len).await?;
+        store_args.cluster_capsule = capsules.cluster_capsule.to_bytes();
+        store_args.capsule_proof = capsules.capsule_proof.to_bytes();
+        store_args.owner_capsule = capsules.owner_capsule.to_bytes();
         store_args.storage = Record::BLOB;
-        store_args.digest = digest;
-        store_args.uri = format!("{BLOB_URI_PREFIX}{}", hex::encode(digest)).into_bytes();
-    }
+        store_args.digest = uploaded.digest;
+        store_args.uri = uploaded.uri.clone().into_bytes();
+        (Vec::new(), Some(uploaded))
+    };
 
     let instructions = match blob {
         Some(_) => vec![ix::store_patient_data(&owner, cluster_address, record_id, &store_args).0],
@@ -197,7 +323,7 @@ async fn store_version(
         } else {
             String::new()
         };
-        session.confirm(&format!("{what}: {} bytes sealed, written in {} transactions, each paying a fee{rent}", ciphertext.len(), instructions.len()))?;
+        session.confirm(&format!("{what}: {sealed_len} bytes sealed, written in {} transactions, each paying a fee{rent}", instructions.len()))?;
     }
     let progress = progress_bar(ciphertext.len() as u64, "writing the record on chain");
     let mut signature = None;
@@ -207,7 +333,7 @@ async fn store_version(
     }
     progress.finish_and_clear();
     let signature = signature.expect("at least the store instruction");
-    Ok(Stored { address, version, ciphertext_len: ciphertext.len(), blob, signature })
+    Ok(Stored { address, version, ciphertext_len: sealed_len as usize, blob, signature })
 }
 
 /// One past the highest record id the owner has.
@@ -217,22 +343,66 @@ async fn next_record_id(session: &Session, owner: &Address) -> Result<u64> {
     Ok(highest.map_or(1, |id| id + 1))
 }
 
-/// Writes `bytes` to `dir/<sha256 hex>` with a progress bar; the name is the content's digest.
-fn write_blob(dir: &std::path::Path, digest: &[u8; 32], bytes: &[u8]) -> Result<PathBuf> {
-    use std::io::Write;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating blob store {}", dir.display()))?;
-    let path = dir.join(hex::encode(digest));
-    let temporary = path.with_extension("partial");
-    let mut file = std::fs::File::create(&temporary).with_context(|| format!("writing {}", temporary.display()))?;
-    let progress = progress_bar(bytes.len() as u64, "writing the blob");
-    for chunk in bytes.chunks(1 << 20) {
-        file.write_all(chunk)?;
-        progress.inc(chunk.len() as u64);
+/// Seals `plaintext` with `sealer` on a blocking thread into a [`blob::pipe`] that the
+/// upload reads: memory stays bounded (a few MiB) whatever the size. Returns what was stored,
+/// checked to be the `sealed_len` bytes the sealer wrote, with the sealer's digest.
+async fn seal_and_upload(
+    store: &BlobStore,
+    owner: &Address,
+    record_id: u64,
+    version: u32,
+    sealer: StreamSealer,
+    plaintext: Plaintext,
+    sealed_len: u64,
+) -> Result<Uploaded> {
+    let input = plaintext.into_reader()?;
+    let (mut writer, reader) = blob::pipe(PIPE_CHUNKS);
+    let sealing = tokio::task::spawn_blocking(move || match sealing::seal(sealer, input, &mut writer, |_| {}) {
+        Ok(summary) => writer.finish().map(|()| summary).map_err(|e| anyhow!("handing the sealed record to the upload: {e}")),
+        Err(error) => {
+            let message = error.to_string();
+            writer.fail(std::io::Error::other(message));
+            Err(anyhow!(error).context("sealing the record"))
+        }
+    });
+    let uploaded = upload_blob(store, owner, record_id, version, reader, sealed_len).await;
+    let sealed = sealing.await.map_err(|e| anyhow!("the sealer stopped: {e}"))?;
+    // the upload's error first: a sealer whose reader went away only says "broken pipe"
+    let (uploaded, sealed) = (uploaded?, sealed?);
+    if (uploaded.len, uploaded.digest) != (sealed.sealed_len, sealed.digest) || sealed.sealed_len != sealed_len {
+        bail!("the upload to {} holds {} bytes, not the {} sealed ones (of {sealed_len} expected)", uploaded.uri, uploaded.len, sealed.sealed_len);
     }
-    file.sync_all()?;
-    std::fs::rename(&temporary, &path)?;
+    Ok(uploaded)
+}
+
+/// Streams `source` (`len` bytes) to the blob store with a progress bar; Ctrl-C aborts the
+/// upload (its parts are deleted) before the process exits.
+async fn upload_blob(
+    store: &BlobStore,
+    owner: &Address,
+    record_id: u64,
+    version: u32,
+    source: impl tokio::io::AsyncRead + Unpin,
+    len: u64,
+) -> Result<Uploaded> {
+    let progress = progress_bar(len, "uploading the blob");
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // no signal handling here: never interrupt
+            std::future::pending::<()>().await;
+        }
+    };
+    let uploaded = store.upload(owner, record_id, version, source, &mut |n| progress.inc(n), interrupt).await;
     progress.finish_and_clear();
-    Ok(path)
+    // the handler installed for the upload replaced the default one: Ctrl-C still ends the
+    // process while the record goes on chain
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted");
+            std::process::exit(130);
+        }
+    });
+    Ok(uploaded?)
 }
 
 fn progress_bar(len: u64, message: &'static str) -> indicatif::ProgressBar {
@@ -263,6 +433,7 @@ pub async fn list(session: &Session, owner: Option<String>) -> Result<Report> {
                 "created_at": crate::time::rfc3339(r.created_at), "updated_at": crate::time::rfc3339(r.updated_at),
                 "created_at_unix": r.created_at, "updated_at_unix": r.updated_at,
                 "uri": (r.storage == Record::BLOB).then(|| String::from_utf8_lossy(&r.uri).into_owned()),
+                "cid": (r.storage == Record::BLOB).then(|| blob_cid(u64::from(r.ciphertext_len), &r.digest)).flatten(),
             })
         })
         .collect();
@@ -297,9 +468,15 @@ pub struct OpenArgs {
     /// Replace the --out file if it exists (the new file is still created with mode 0600).
     #[arg(long, requires = "out")]
     pub force: bool,
-    /// The blob store, for records kept off chain.
-    #[arg(long, env = "MEDSHARE_BLOB_DIR")]
-    pub blob_dir: Option<PathBuf>,
+    /// For a record kept off chain: the local blob directory (for blobs named by digest,
+    /// `blob://sha256/...`); the blob is otherwise read from the URI on chain with your own
+    /// environment's credentials.
+    #[command(flatten)]
+    pub blobs: BlobArgs,
+    /// Fetch the blob from this URL instead of the URI on chain (e.g. a pre-signed or public
+    /// URL the owner sent); it is still checked against the digest on chain.
+    #[arg(long, value_name = "URL")]
+    pub blob_url: Option<String>,
     /// Wait up to this long for a share to complete (e.g. 30s).
     #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
     pub wait: Duration,
@@ -314,10 +491,16 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
         refuse_existing(out, args.force)?;
     }
     let data = session.account(&address, "account").await?;
-    let (record_address, record, plaintext, opened_as) = if let Ok(record) = Record::decode(&data) {
+    let fetcher = args.blobs.fetcher()?;
+    let blob_url = args.blob_url.as_deref();
+    let (record_address, record, opened, opened_as) = if let Ok(record) = Record::decode(&data) {
         session::require_signer(wallet, &record.owner, "record owner")?;
-        let plaintext = open_as_owner(session, wallet, &record, args.blob_dir.as_deref())?;
-        (address, record, plaintext, "owner")
+        // sealed to whichever of the wallet's keys was registered when this version was stored
+        let sealed = fetch_sealed(&record, &fetcher, blob_url, args.out.as_deref()).await?;
+        let binding = record_binding(&record.owner, record.record_id, record.version);
+        let m = owner_key_point(session, wallet, &record, &binding, &sealed)?;
+        let opened = sealed.open(&binding, &m, args.out.as_deref().map(|out| (out, args.force)))?;
+        (address, record, opened, "owner")
     } else if ShareRequest::decode(&data).is_ok() {
         let request = wait_for_completion(session, &address, args.wait).await?;
         session::require_signer(wallet, &request.recipient, "share's recipient")?;
@@ -332,19 +515,23 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
             anyhow!("share request {address} was made to key {}, which is none of {}", hex::encode(request.recipient_key), session.keys_searched())
         })?;
         let key_point = medshare_client::context::combine_accepted(&request)?.open(&key)?;
-        let plaintext = decrypt(&record, &key_point, args.blob_dir.as_deref())?;
-        (request.record, record, plaintext, "recipient")
+        let sealed = fetch_sealed(&record, &fetcher, blob_url, args.out.as_deref()).await?;
+        let binding = record_binding(&record.owner, record.record_id, record.version);
+        let opened = sealed.open(&binding, &key_point, args.out.as_deref().map(|out| (out, args.force)))?;
+        (request.record, record, opened, "recipient")
     } else {
         bail!("{address} is neither a record nor a share request");
     };
-    let digest = hex::encode(Sha256::digest(&plaintext));
-    let mut json =
-        json!({ "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": plaintext.len(), "sha256": digest });
+    let mut json = json!({
+        "record": record_address.to_string(), "version": record.version, "opened_as": opened_as, "plaintext_len": opened.len,
+        "sha256": hex::encode(opened.sha256),
+    });
+    // in memory unless a large blob was opened chunk by chunk into --out
+    let plaintext = opened.plaintext.unwrap_or_default();
     let text = match &args.out {
         Some(path) => {
-            write_private(path, &plaintext, args.force)?;
             json["out"] = json!(path);
-            format!("opened record {record_address} v{} as {opened_as}: {} bytes written to {}", record.version, plaintext.len(), path.display())
+            format!("opened record {record_address} v{} as {opened_as}: {} bytes written to {}", record.version, opened.len, path.display())
         }
         None => {
             json["plaintext"] = match std::str::from_utf8(&plaintext) {
@@ -354,34 +541,177 @@ pub async fn open(session: &Session, args: OpenArgs) -> Result<Report> {
             String::from_utf8_lossy(&plaintext).into_owned()
         }
     };
+    // what the record holds, when it is FHIR: in the JSON, and for a person reading (never
+    // in front of plaintext piped elsewhere, which stays byte-exact)
+    let fhir = crate::fhir::validate(&plaintext).ok();
+    json["fhir"] = fhir.as_ref().map_or(serde_json::Value::Null, crate::fhir::Summary::json);
+    let text = match fhir {
+        Some(summary) if args.out.is_some() || std::io::IsTerminal::is_terminal(&std::io::stdout()) => format!("{}\n{text}", summary.line()),
+        _ => text,
+    };
     Ok(Report::new(json, text))
 }
 
-/// The plaintext of one's own record, from its owner capsule.
-fn open_as_owner(session: &Session, wallet: &dyn Signer, record: &Record, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
-    // sealed to whichever of the wallet's keys was registered when this version was stored
+/// The plaintext of one's own record, from its owner capsule, in memory (`rekey`).
+async fn open_as_owner(session: &Session, wallet: &dyn Signer, record: &Record, fetcher: &Fetcher, blob_url: Option<&str>) -> Result<Vec<u8>> {
+    let sealed = fetch_sealed(record, fetcher, blob_url, None).await?;
+    let binding = record_binding(&record.owner, record.record_id, record.version);
+    let m = owner_key_point(session, wallet, record, &binding, &sealed)?;
+    Ok(sealed.open(&binding, &m, None)?.plaintext.unwrap_or_default())
+}
+
+/// The record key point of one's own record version: its owner capsule opened with
+/// whichever of the wallet's keys was registered when the version was stored (the one under
+/// which `sealed` opens).
+fn owner_key_point(session: &Session, wallet: &dyn Signer, record: &Record, binding: &RecordBinding, sealed: &Sealed) -> Result<RecordKeyPoint> {
     let capsule = Capsule::from_bytes(&record.owner_capsule)?;
-    let (binding, ciphertext) = sealed_version(record, blob_dir)?;
-    let opened = session.find_key(wallet, |key| Ok(record::open(&binding, &capsule.open(key)?, &ciphertext).ok()))?;
-    opened
-        .map(|(_, _, plaintext)| plaintext)
-        .ok_or_else(|| anyhow!("the record does not decrypt with {}: wrong key or tampered ciphertext", session.keys_searched()))
+    let found = session.find_key(wallet, |key| {
+        let m = capsule.open(key)?;
+        Ok(sealed.opens_with(binding, &m).then_some(m))
+    })?;
+    found.map(|(_, _, m)| m).ok_or_else(|| anyhow!("the record does not decrypt with {}: wrong key or tampered ciphertext", session.keys_searched()))
 }
 
-/// The record version's AEAD binding and its ciphertext (inline, or its blob checked
-/// against the digest).
-fn sealed_version(record: &Record, blob_dir: Option<&std::path::Path>) -> Result<(encrypted_circuits::record::RecordBinding, Vec<u8>)> {
-    let ciphertext = match record.storage {
-        Record::BLOB => read_blob(record, blob_dir)?,
-        _ => record.inline.clone(),
+/// A record version's sealed bytes, checked against the digest on chain when they come
+/// from a blob store: in memory, or in a private temporary file.
+enum Sealed {
+    Memory(Vec<u8>),
+    File(TemporaryFile),
+}
+
+/// A file removed when dropped.
+struct TemporaryFile(PathBuf);
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// What [`Sealed::open`] produced.
+#[derive(Debug)]
+struct Opened {
+    /// The plaintext, unless it was opened chunk by chunk into a file.
+    plaintext: Option<Vec<u8>>,
+    len: u64,
+    sha256: [u8; 32],
+}
+
+/// The record's sealed bytes: inline, or its blob fetched from the URI on chain (or
+/// `blob_url`) with a progress bar and checked against the digest on chain before anything
+/// decrypts it. A large blob opened into `out` is downloaded to a 0600 temporary file next to it.
+async fn fetch_sealed(record: &Record, fetcher: &Fetcher, blob_url: Option<&str>, out: Option<&Path>) -> Result<Sealed> {
+    if record.storage != Record::BLOB {
+        return Ok(Sealed::Memory(record.inline.clone()));
+    }
+    let on_chain = String::from_utf8_lossy(&record.uri);
+    let uri = blob_url.unwrap_or(&on_chain);
+    let progress = progress_bar(u64::from(record.ciphertext_len), "downloading the blob");
+    let sealed = match out.filter(|_| u64::from(record.ciphertext_len) > STREAM_OPEN_ABOVE) {
+        None => {
+            let mut bytes = Vec::with_capacity(record.ciphertext_len as usize);
+            fetcher.fetch(uri, &record.digest, &mut bytes, &mut |n| progress.inc(n)).await?;
+            Sealed::Memory(bytes)
+        }
+        Some(out) => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let temporary = TemporaryFile(sibling(out, "sealed")?);
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temporary.0)
+                .with_context(|| format!("creating {}", temporary.0.display()))?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+            fetcher.fetch(uri, &record.digest, &mut writer, &mut |n| progress.inc(n)).await?;
+            writer.flush().with_context(|| format!("writing {}", temporary.0.display()))?;
+            Sealed::File(temporary)
+        }
     };
-    Ok((record_binding(&record.owner, record.record_id, record.version), ciphertext))
+    progress.finish_and_clear();
+    Ok(sealed)
 }
 
-/// Reads the record's ciphertext and opens it with `key_point`.
-fn decrypt(record: &Record, key_point: &encrypted_circuits::record::RecordKeyPoint, blob_dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
-    let (binding, ciphertext) = sealed_version(record, blob_dir)?;
-    record::open(&binding, key_point, &ciphertext).map_err(|_| anyhow!("the record does not decrypt: wrong key or tampered ciphertext"))
+impl Sealed {
+    /// Whether `m` opens it: all of it in memory; the first chunk of a file (the others are
+    /// checked as they are opened).
+    fn opens_with(&self, binding: &RecordBinding, m: &RecordKeyPoint) -> bool {
+        match self {
+            Sealed::Memory(ciphertext) => record::open(binding, m, ciphertext).is_ok(),
+            Sealed::File(file) => first_chunk_opens(binding, m, &file.0).unwrap_or(false),
+        }
+    }
+
+    /// Opens it with `m`: into memory, or into `out` (created 0600; an existing file is
+    /// refused unless `force`), which appears only once every chunk opened.
+    fn open(self, binding: &RecordBinding, m: &RecordKeyPoint, out: Option<(&Path, bool)>) -> Result<Opened> {
+        let refused = || anyhow!("the record does not decrypt: wrong key or tampered ciphertext");
+        match self {
+            Sealed::Memory(ciphertext) => {
+                let plaintext = record::open(binding, m, &ciphertext).map_err(|_| refused())?;
+                if let Some((path, force)) = out {
+                    write_private(path, &plaintext, force)?;
+                }
+                Ok(Opened { len: plaintext.len() as u64, sha256: Sha256::digest(&plaintext).into(), plaintext: Some(plaintext) })
+            }
+            Sealed::File(file) => {
+                let (path, force) = out.ok_or_else(|| anyhow!("a blob in a file opens into a file"))?;
+                let input = std::fs::File::open(&file.0).with_context(|| format!("reading {}", file.0.display()))?;
+                let progress = progress_bar(input.metadata().map(|m| m.len()).unwrap_or(0), "decrypting");
+                let opened = write_private_with(path, force, |output| {
+                    let mut hashing = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, output), hasher: Sha256::new(), len: 0 };
+                    let reader = std::io::BufReader::with_capacity(1 << 20, input);
+                    sealing::open(binding, m, reader, &mut hashing, None, |done| progress.set_position(done)).map_err(|e| anyhow!("{}: {e}", refused()))?;
+                    hashing.inner.flush()?;
+                    Ok((hashing.len, hashing.hasher.finalize().into()))
+                });
+                progress.finish_and_clear();
+                let (len, sha256) = opened?;
+                Ok(Opened { plaintext: None, len, sha256 })
+            }
+        }
+    }
+}
+
+/// Whether the first chunk of the sealed stream in `path` opens under `m`.
+fn first_chunk_opens(binding: &RecordBinding, m: &RecordKeyPoint, path: &Path) -> Result<bool> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let first = (stream::HEADER_LEN + stream::SEALED_CHUNK_LEN).min(len as usize);
+    let mut head = vec![0; first];
+    file.read_exact(&mut head)?;
+    let (header, chunk) = head.split_at(stream::HEADER_LEN.min(first));
+    let Ok(mut opener) = record::opener(binding, m, header) else { return Ok(false) };
+    let mut plaintext = Vec::new();
+    // the stream's only chunk is its last, sealed as such
+    Ok(if len as usize == first { opener.open_last(chunk, &mut plaintext).is_ok() } else { opener.open_chunk(chunk, &mut plaintext).is_ok() })
+}
+
+/// A writer that hashes and counts what goes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        self.len += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `.<name>.medshare-<pid>-<random>.<what>` next to `path`: hidden, unique per attempt, on the
+/// same file system (so renaming it into place is atomic).
+fn sibling(path: &Path, what: &str) -> Result<PathBuf> {
+    let name = path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
+    Ok(path.with_file_name(format!(".{}.medshare-{}-{:016x}.{what}", name.to_string_lossy(), std::process::id(), rand::random::<u64>())))
 }
 
 /// The request once completed, polling up to `wait`; a clear error for revoked, expired or
@@ -413,30 +743,49 @@ fn refuse_existing(path: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-/// Writes decrypted bytes to `path`, readable by the user alone: the file is created with
-/// mode 0600 (never created wider and then narrowed, so no other user can open it in
-/// between). Without `force` an existing file (or symlink) is refused, atomically
-/// (`O_CREAT | O_EXCL`). With `force` the bytes go to a new 0600 file next to it, renamed
-/// over `path`: the old file's wider mode, or a symlink's target, is never written to.
+/// Writes decrypted bytes to `path`, readable by the user alone (see [`write_private_with`]).
 pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    use std::{io::Write, os::unix::fs::OpenOptionsExt};
-    let create = |target: &Path| std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(target);
-    if !force {
-        let mut file = create(path).map_err(|error| match error.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow!("{} exists: refusing to overwrite it (pass --force to replace it)", path.display()),
-            _ => anyhow!("creating {}: {error}", path.display()),
-        })?;
-        file.write_all(bytes).and_then(|()| file.sync_all()).with_context(|| format!("writing {}", path.display()))?;
-        return Ok(());
-    }
-    let name = path.file_name().ok_or_else(|| anyhow!("--out {} is not a file name", path.display()))?;
-    let temporary = path.with_file_name(format!(".{}.medshare-{}.partial", name.to_string_lossy(), std::process::id()));
-    let written = create(&temporary).and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
-    if let Err(error) = written.and_then(|()| std::fs::rename(&temporary, path)) {
-        let _ = std::fs::remove_file(&temporary);
-        bail!("writing {}: {error}", path.display());
-    }
-    Ok(())
+    write_private_with(path, force, |file| Ok(file.write_all(bytes)?))
+}
+
+/// Writes decrypted bytes to `path` with `write`, readable by the user alone: they go to a
+/// new file next to it created with mode 0600 (never created wider and then narrowed, so no
+/// other user can open it in between), which takes the name `path` only once `write`
+/// succeeded — a failed decryption leaves nothing. Without `force` an existing file (or
+/// symlink) is refused, atomically (a hard link, which never replaces). With `force` the new
+/// file is renamed over `path`: the old file's wider mode, or a symlink's target, is never
+/// written to.
+pub fn write_private_with<T>(path: &Path, force: bool, write: impl FnOnce(&mut std::fs::File) -> Result<T>) -> Result<T> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let exists = || anyhow!("{} exists: refusing to overwrite it (pass --force to replace it)", path.display());
+    let temporary = sibling(path, "partial")?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .map_err(|error| anyhow!("creating {}: {error}", path.display()))?;
+    let written = write(&mut file).and_then(|value| {
+        file.sync_all()?;
+        Ok(value)
+    });
+    drop(file);
+    let placed = written.with_context(|| format!("writing {}", path.display())).and_then(|value| {
+        if force {
+            std::fs::rename(&temporary, path).map_err(|error| anyhow!("writing {}: {error}", path.display()))?;
+            return Ok(value);
+        }
+        match std::fs::hard_link(&temporary, path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => return Err(exists()),
+            // a file system without hard links: check, then rename (not atomic)
+            Err(_) if std::fs::symlink_metadata(path).is_ok() => return Err(exists()),
+            Err(_) => std::fs::rename(&temporary, path).map_err(|error| anyhow!("writing {}: {error}", path.display()))?,
+        }
+        Ok(value)
+    });
+    let _ = std::fs::remove_file(&temporary);
+    placed
 }
 
 /// Lamports as SOL, for people.
@@ -471,23 +820,80 @@ pub async fn close_record(session: &Session, record: &str) -> Result<Report> {
     Ok(Report::new(json, text))
 }
 
-fn read_blob(record: &Record, dir: Option<&std::path::Path>) -> Result<Vec<u8>> {
-    let uri = String::from_utf8_lossy(&record.uri);
-    let name = uri.strip_prefix(BLOB_URI_PREFIX).ok_or_else(|| anyhow!("unknown blob URI {uri}"))?;
-    let dir = dir.ok_or_else(|| anyhow!("the record is kept off chain at {uri}: give --blob-dir"))?;
-    let path = dir.join(name);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading blob {}", path.display()))?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
-    if digest != record.digest {
-        bail!("blob {} does not match the digest on chain", path.display());
-    }
-    Ok(bytes)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{check_fhir, sol, write_private};
+    use super::{BlobArgs, blob_cid, check_fhir, sol, write_private};
+    use medshare_client::blob::{IPFS_BLOCK_MAX, cid_v1_raw};
+    use sha2::Digest;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn the_blob_store_flag_wins_over_the_directory_and_the_reader_uses_its_local_directory() {
+        let dir = std::env::temp_dir().join(format!("medshare-blob-args-{}", std::process::id()));
+        let other = dir.join("other");
+        let both = BlobArgs { blob_store: Some(format!("file://{}", dir.join("store").display())), blob_dir: Some(other.clone()) };
+        let store = both.store(None).unwrap();
+        assert_eq!(store.local_dir(), Some(std::fs::canonicalize(dir.join("store")).unwrap().as_path()), "--blob-store wins");
+        assert_eq!(both.fetcher().unwrap().local_dir, Some(dir.join("store")), "blob://sha256 names are looked up in the same directory");
+        let dir_only = BlobArgs { blob_store: None, blob_dir: Some(other.clone()) };
+        assert_eq!(dir_only.store(None).unwrap().local_dir(), Some(std::fs::canonicalize(&other).unwrap().as_path()), "--blob-dir DIR is file://DIR");
+        assert_eq!(dir_only.fetcher().unwrap().local_dir, Some(other));
+        // an object store reads blob://sha256 names from the default directory
+        let s3 = BlobArgs { blob_store: Some("s3://bucket/prefix".into()), blob_dir: None };
+        assert_eq!(s3.store(None).unwrap().url(), "s3://bucket/prefix");
+        assert_eq!(s3.fetcher().unwrap().local_dir, Some(medshare_client::blob::default_dir()));
+        // a new version goes where the current one is unless a store is given
+        assert_eq!(BlobArgs::default().store(Some("s3://bucket/current")).unwrap().url(), "s3://bucket/current");
+        assert_eq!(s3.store(Some("s3://bucket/current")).unwrap().url(), "s3://bucket/prefix");
+        let error = BlobArgs { blob_store: Some("https://cdn.example/x".into()), blob_dir: None }.store(None).unwrap_err().to_string();
+        assert!(error.contains("read-only"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_large_blob_opens_chunk_by_chunk_into_a_file_that_appears_only_when_all_of_it_opened() {
+        use super::{Sealed, TemporaryFile};
+        use encrypted_circuits::record::{self, RecordBinding, RecordKeyPoint};
+        let dir = std::env::temp_dir().join(format!("medshare-stream-open-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rng = &mut rand::rngs::OsRng;
+        let binding = RecordBinding { program_id: [1; 32], owner: [2; 32], record_id: 3, version: 1, address: [4; 32] };
+        let (m, other) = (RecordKeyPoint::random(rng), RecordKeyPoint::random(rng));
+        // several 64 KiB chunks and a short last one
+        let plaintext: Vec<u8> = (0..300_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8).collect();
+        let sealed_path = dir.join("sealed");
+        let mut sealed = Vec::new();
+        medshare_client::sealing::seal(record::sealer(&binding, &m, rng), &plaintext[..], &mut sealed, |_| {}).unwrap();
+        std::fs::write(&sealed_path, &sealed).unwrap();
+
+        let file = Sealed::File(TemporaryFile(sealed_path.clone()));
+        assert!(file.opens_with(&binding, &m) && !file.opens_with(&binding, &other), "the first chunk tells the key");
+        let out = dir.join("scan.bin");
+        let opened = file.open(&binding, &m, Some((&out, false))).unwrap();
+        assert!(opened.plaintext.is_none() && opened.len == plaintext.len() as u64);
+        assert_eq!(opened.sha256, <[u8; 32]>::from(sha2::Sha256::digest(&plaintext)));
+        assert_eq!(std::fs::read(&out).unwrap(), plaintext);
+        assert!(!sealed_path.exists(), "the downloaded blob is removed once opened");
+
+        // the last chunk tampered: refused, and no output file (not even a partial one)
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        std::fs::write(&sealed_path, &tampered).unwrap();
+        let out = dir.join("tampered.bin");
+        let file = Sealed::File(TemporaryFile(sealed_path.clone()));
+        assert!(file.opens_with(&binding, &m), "its first chunk is intact");
+        let error = file.open(&binding, &m, Some((&out, false))).unwrap_err();
+        assert!(format!("{error:#}").contains("wrong key or tampered ciphertext"), "{error:#}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the first output: nothing partial left");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn blobs_of_one_ipfs_block_carry_the_cid_derived_from_their_digest() {
+        let digest = [0x5a; 32];
+        assert_eq!(blob_cid(IPFS_BLOCK_MAX, &digest), Some(cid_v1_raw(&digest)));
+        assert_eq!(blob_cid(IPFS_BLOCK_MAX + 1, &digest), None, "a larger blob's CID is kubo's DAG root, not derivable");
+    }
 
     #[test]
     fn out_files_are_created_0600_and_never_overwritten_without_force() {
@@ -525,11 +931,15 @@ mod tests {
     }
 
     #[test]
-    fn fhir_resources_need_a_resource_type() {
-        assert_eq!(check_fhir(br#"{"resourceType":"Patient","id":"p1"}"#).unwrap(), "Patient");
+    fn fhir_is_validated_by_the_model_and_refused_with_the_element_path() {
+        assert_eq!(check_fhir(br#"{"resourceType":"Patient","id":"p1","birthDate":"1974-12-25"}"#).unwrap(), "Patient");
+        let error = check_fhir(br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","birthDate":"1990-13-01"}}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with(r#"not FHIR R4 JSON: Bundle.entry[0].resource.birthDate: invalid value "1990-13-01""#), "{error}");
         for bad in [&br#"{"id":"p1"}"#[..], br#"{"resourceType":""}"#, br#"{"resourceType":7}"#, br#"["Patient"]"#, b"not json", b""] {
             let error = check_fhir(bad).unwrap_err().to_string();
-            assert!(error.contains("--raw"), "{error}");
+            assert!(error.starts_with("not FHIR R4 JSON: ") && error.ends_with("(use --raw to store other bytes)"), "{error}");
         }
     }
 }

@@ -56,11 +56,38 @@ fn main() {
     let mut corpus = Corpus { root: fuzz_dir.join("corpus"), written: BTreeMap::new() };
     reencrypt_seeds(&mut corpus, &load(&vectors.join("reencrypt.json")));
     ceremony_seeds(&mut corpus, &load(&vectors.join("ceremony.json")));
+    stream_seeds(&mut corpus, &load(&vectors.join("stream.json")));
     edge_seeds(&mut corpus);
     client_seeds(&mut corpus);
     vault_seeds(&mut corpus);
     for (target, count) in &corpus.written {
         println!("{target}: {count} seeds");
+    }
+}
+
+/// `stream_open`: every published stream, undamaged and with each kind of damage (the
+/// target's layout: key ‖ prefix ‖ u8 AAD length ‖ AAD ‖ u32 plaintext length ‖ u8 damage
+/// kind ‖ u32 position ‖ u8 value ‖ the sealed bytes when the file publishes them).
+fn stream_seeds(corpus: &mut Corpus, file: &Value) {
+    for (n, case) in file["cases"].as_array().expect("cases").iter().enumerate() {
+        let aad = hexv(&case["aad"]);
+        let sealed = case.get("sealed").filter(|v| !v.is_null()).map(hexv).unwrap_or_default();
+        for damage in 0..4u8 {
+            corpus.write(
+                "stream_open",
+                &format!("case{n}-damage{damage}"),
+                Seed::default()
+                    .bytes(&hex32(&case["key"]))
+                    .bytes(&hexv(&case["nonce_prefix"]))
+                    .u8(u8::try_from(aad.len()).expect("a short AAD"))
+                    .bytes(&aad)
+                    .u32(case["plaintext_len"].as_u64().expect("plaintext_len") as u32)
+                    .u8(damage)
+                    .u32(7 + 16 * u32::from(damage))
+                    .u8(0x80)
+                    .bytes(&sealed),
+            );
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! The program's entrypoint: refuse instruction data with bytes past its arguments
 //! ([`crate::instruction_data`]), then hand over to Anchor's dispatch unchanged.
 //!
+//! On failure it logs the error by name and message, in the line Anchor clients parse
+//! ([`crate::errors::log_error`]); the returned error is unchanged.
+//!
 //! Anchor exports its dispatch as the `entrypoint` symbol unless `no-entrypoint` is on;
 //! the default feature `exact-instruction-data` turns it on and exports this function
 //! instead (with the allocator and panic handler Anchor would have set up). A program that
@@ -25,7 +28,12 @@ pub unsafe extern "C" fn exact_entrypoint(input: *mut u8, instruction_data: *con
         return error.into();
     }
     // SAFETY: the arguments are the loader's, passed on unchanged.
-    unsafe { crate::__anchor_dispatch(input, instruction_data) }
+    let returned = unsafe { crate::__anchor_dispatch(input, instruction_data) };
+    if returned != 0 {
+        // Only on failure, so success pays no compute units for it.
+        crate::errors::log_error(returned);
+    }
+    returned
 }
 
 anchor_lang::pinocchio::default_allocator!();
