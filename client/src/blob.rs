@@ -66,6 +66,15 @@ pub enum BlobError {
         uri: String,
     },
     /// The bytes fetched do not hash to the digest on chain: refused before decryption.
+    #[error("tampered blob at {uri}: it is not the {expected} bytes the record says ({actual})")]
+    WrongLength {
+        /// The blob.
+        uri: String,
+        /// The record's `ciphertext_len`.
+        expected: u64,
+        /// What came: "more" (refused as soon as it passed `expected`) or "N bytes".
+        actual: String,
+    },
     #[error("tampered blob at {uri}: it does not match the digest on chain (its SHA-256 is {actual}, the record's is {expected})")]
     Tampered {
         /// Where it came from.
@@ -532,11 +541,14 @@ impl Fetcher {
         Ok(Fetcher { local_dir, ipfs_gateway, store_options: Vec::new() })
     }
 
-    /// Streams the blob at `uri` into `sink`, hashing it, and returns its length once its
-    /// SHA-256 equals `digest`. On any error — [`BlobError::Tampered`] included — what was
+    /// Streams the blob at `uri` into `sink`, hashing it, and returns once it is exactly
+    /// `len` bytes (the record's `ciphertext_len`) whose SHA-256 equals `digest`. The URI is
+    /// the record owner's to choose, so a blob longer than `len` is refused as soon as it
+    /// passes it ([`BlobError::WrongLength`]: an endless or huge source cannot fill the
+    /// reader's memory or disk). On any error — [`BlobError::Tampered`] included — what was
     /// written to `sink` must be discarded: it is not the record's.
-    pub async fn fetch(&self, uri: &str, digest: &[u8; 32], sink: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<u64, BlobError> {
-        let mut verifying = Verifying { sink, hasher: Sha256::new(), len: 0, uri };
+    pub async fn fetch(&self, uri: &str, digest: &[u8; 32], len: u64, sink: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<u64, BlobError> {
+        let mut verifying = Verifying { sink, hasher: Sha256::new(), len: 0, expected_len: len, uri };
         if let Some(name) = uri.strip_prefix(LEGACY_URI_PREFIX) {
             let dir = self.local_dir.as_ref().ok_or_else(|| BlobError::BadUri {
                 uri: uri.to_owned(),
@@ -590,9 +602,9 @@ impl Fetcher {
     }
 
     /// [`Fetcher::fetch`] into memory: the verified bytes.
-    pub async fn fetch_to_vec(&self, uri: &str, digest: &[u8; 32], progress: &mut dyn FnMut(u64)) -> Result<Vec<u8>, BlobError> {
+    pub async fn fetch_to_vec(&self, uri: &str, digest: &[u8; 32], len: u64, progress: &mut dyn FnMut(u64)) -> Result<Vec<u8>, BlobError> {
         let mut bytes = Vec::new();
-        self.fetch(uri, digest, &mut bytes, progress).await?;
+        self.fetch(uri, digest, len, &mut bytes, progress).await?;
         Ok(bytes)
     }
 }
@@ -617,11 +629,16 @@ struct Verifying<'a> {
     sink: &'a mut dyn Write,
     hasher: Sha256,
     len: u64,
+    /// The length the record says; nothing past it is written to the sink.
+    expected_len: u64,
     uri: &'a str,
 }
 
 impl Verifying<'_> {
     fn write(&mut self, chunk: &[u8], progress: &mut dyn FnMut(u64)) -> Result<(), BlobError> {
+        if self.len + chunk.len() as u64 > self.expected_len {
+            return Err(BlobError::WrongLength { uri: self.uri.to_owned(), expected: self.expected_len, actual: "more".into() });
+        }
         self.hasher.update(chunk);
         self.sink.write_all(chunk).map_err(|source| BlobError::Io { operation: format!("writing what came from {}", self.uri), source })?;
         self.len += chunk.len() as u64;
@@ -631,6 +648,9 @@ impl Verifying<'_> {
 
     /// The length, if the digest is `expected`; else [`BlobError::Tampered`].
     fn verified(self, expected: &[u8; 32]) -> Result<u64, BlobError> {
+        if self.len != self.expected_len {
+            return Err(BlobError::WrongLength { uri: self.uri.to_owned(), expected: self.expected_len, actual: format!("{} bytes", self.len) });
+        }
         let actual: [u8; 32] = self.hasher.finalize().into();
         if &actual != expected {
             return Err(BlobError::Tampered { uri: self.uri.to_owned(), expected: hex::encode(expected), actual: hex::encode(actual) });
@@ -644,6 +664,12 @@ fn read_file(path: &Path, verifying: &mut Verifying<'_>, progress: &mut dyn FnMu
         std::io::ErrorKind::NotFound => BlobError::NotFound { uri: verifying.uri.to_owned() },
         _ => BlobError::Io { operation: format!("opening {}", path.display()), source },
     })?;
+    // a `file://` URI is the record owner's choice: only a regular file is a blob (not a
+    // device, a FIFO or a terminal, which could hang or flood the reader)
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !regular {
+        return Err(BlobError::BadUri { uri: verifying.uri.to_owned(), reason: format!("{} is not a regular file", path.display()) });
+    }
     let mut buffer = vec![0u8; IO_CHUNK];
     loop {
         let read = file.read(&mut buffer).map_err(|source| BlobError::Io { operation: format!("reading {}", path.display()), source })?;
@@ -654,9 +680,18 @@ fn read_file(path: &Path, verifying: &mut Verifying<'_>, progress: &mut dyn FnMu
     }
 }
 
-/// The HTTP client for public URLs, gateways and kubo.
+/// The HTTP client for public URLs, gateways and kubo. An `http(s)://` URI on chain is the
+/// record owner's to choose: no redirects (a public blob URL answers itself; a redirect
+/// could lead the reader's machine to another host of the owner's choosing), and bounded
+/// waits, so a server that never answers cannot hang the reader.
 fn http_client() -> reqwest::Client {
-    reqwest::Client::builder().user_agent(concat!("medshare/", env!("CARGO_PKG_VERSION"))).build().unwrap_or_default()
+    reqwest::Client::builder()
+        .user_agent(concat!("medshare/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(15))
+        .read_timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap_or_default()
 }
 
 async fn http_get(url: &url::Url, uri: &str, verifying: &mut Verifying<'_>, progress: &mut dyn FnMut(u64)) -> Result<(), BlobError> {

@@ -246,10 +246,15 @@ pub fn open_to_file(
 
 /// Runs `write` on a new temporary file next to `dest` (same directory, so the rename is
 /// atomic), then syncs it and renames it to `dest` if `write` succeeded, or removes it if
-/// `write` failed. A reader of `dest` never sees a partial or unverified file.
+/// `write` failed. A reader of `dest` never sees a partial or unverified file. The file is
+/// created readable by its owner only (0600 on Unix): it holds a record's plaintext.
 pub fn write_file_atomically<T>(dest: &Path, write: impl FnOnce(&mut File) -> Result<T, SealingError>) -> Result<T, SealingError> {
     let temporary = temporary_path(dest);
-    let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary).map_err(file_error("creating", &temporary))?;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary).map_err(file_error("creating", &temporary))?;
     let written = write(&mut file).and_then(|value| {
         file.sync_all().map_err(file_error("syncing", &temporary))?;
         Ok(value)
@@ -455,5 +460,10 @@ mod tests {
         assert_eq!(fs::read(&dest).unwrap(), b"the previous version");
         open_to_file(&binding(1), &m, &sealed[..], &dest, Some(&summary.digest), |_| {}).unwrap();
         assert_eq!(fs::read(&dest).unwrap(), plaintext(100));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o600, "a plaintext file is its owner's only");
+        }
     }
 }

@@ -481,7 +481,8 @@ async fn set_up(
         let owner_key = medshare_client::context::user_key(patient, 0).expect("derived key").public_key();
         let mut slots = Vec::new();
         for record_id in 1..=plan.records_per_client as u64 {
-            let plaintext = format!("{{\"resourceType\":\"Observation\",\"id\":\"load-{client}-{record_id}\",\"status\":\"final\"}}");
+            let plaintext =
+                format!("{{\"resourceType\":\"Observation\",\"id\":\"load-{client}-{record_id}\",\"status\":\"final\",\"code\":{{\"text\":\"load\"}}}}");
             let owner = patient.pubkey();
             let sealed = medshare_client::context::seal_version(
                 &mut rand::thread_rng(),

@@ -195,7 +195,7 @@ fn mode(path: &Path) -> u32 {
 }
 
 /// A small FHIR bundle: sealed, it fits one transaction.
-const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Asthma"}}}]}"#;
+const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Asthma"},"subject":{"reference":"Patient/p1"}}}]}"#;
 
 #[test]
 fn the_cli_is_the_solana_clis_sibling() {
@@ -303,7 +303,13 @@ fn the_cli_is_the_solana_clis_sibling() {
     let admin_file = machine.keypair_file("admin", &world.admin);
     let large = machine.path("large.json");
     let note = "x".repeat(1500);
-    std::fs::write(&large, format!(r#"{{"resourceType":"DocumentReference","description":"{note}"}}"#)).expect("large file");
+    std::fs::write(
+        &large,
+        format!(
+            r#"{{"resourceType":"DocumentReference","status":"current","description":"{note}","content":[{{"attachment":{{"contentType":"text/plain"}}}}]}}"#
+        ),
+    )
+    .expect("large file");
     let doctor_address = doctor.pubkey().to_string();
     let refusals: Vec<Vec<&str>> = vec![
         vec!["revoke", &request],

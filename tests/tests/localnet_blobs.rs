@@ -213,9 +213,9 @@ fn s3_uploads_stream_in_parts_and_an_aborted_upload_leaves_nothing() {
 
         // read back by another user, with their own key at their own endpoint
         let doctor = Fetcher { store_options: doctor_endpoint.options(), ..Fetcher::default() };
-        assert!(doctor.fetch_to_vec(&uploaded.uri, &uploaded.digest, &mut |_| {}).await.expect("fetch") == bytes);
+        assert!(doctor.fetch_to_vec(&uploaded.uri, &uploaded.digest, uploaded.len, &mut |_| {}).await.expect("fetch") == bytes);
         let wrong = [0u8; 32];
-        let error = doctor.fetch_to_vec(&uploaded.uri, &wrong, &mut |_| {}).await.expect_err("another digest");
+        let error = doctor.fetch_to_vec(&uploaded.uri, &wrong, uploaded.len, &mut |_| {}).await.expect_err("another digest");
         assert!(matches!(error, BlobError::Tampered { .. }), "{error:?}");
 
         // a key the endpoint does not know is refused by the server
@@ -223,7 +223,7 @@ fn s3_uploads_stream_in_parts_and_an_aborted_upload_leaves_nothing() {
         stranger.retain(|(name, _)| name != "aws_secret_access_key");
         stranger.push(("aws_secret_access_key".to_owned(), "not-the-secret".to_owned()));
         let stranger = Fetcher { store_options: stranger, ..Fetcher::default() };
-        let error = stranger.fetch_to_vec(&uploaded.uri, &uploaded.digest, &mut |_| {}).await.expect_err("a wrong secret");
+        let error = stranger.fetch_to_vec(&uploaded.uri, &uploaded.digest, uploaded.len, &mut |_| {}).await.expect_err("a wrong secret");
         assert!(matches!(error, BlobError::Store { operation: "fetching", .. }), "{error:?}");
     });
     let _ = std::fs::remove_dir_all(&root);
@@ -243,19 +243,19 @@ fn ipfs_blobs_are_read_through_a_gateway_and_checked_by_their_digest() {
     runtime.block_on(async {
         let uri = format!("ipfs://{cid}");
         let mut received = 0;
-        assert!(fetcher.fetch_to_vec(&uri, &digest, &mut |n| received += n).await.expect("fetch") == block);
+        assert!(fetcher.fetch_to_vec(&uri, &digest, block.len() as u64, &mut |n| received += n).await.expect("fetch") == block);
         assert_eq!(received, block.len() as u64);
 
         // a gateway that answers other bytes for the CID is caught by the digest on chain
         let mut other = block.clone();
         other[0] ^= 1;
         std::fs::write(gateway.object_file("ipfs", &cid), &other).expect("replace the block");
-        let error = fetcher.fetch_to_vec(&uri, &digest, &mut |_| {}).await.expect_err("other bytes");
+        let error = fetcher.fetch_to_vec(&uri, &digest, block.len() as u64, &mut |_| {}).await.expect_err("other bytes");
         assert!(error.to_string().starts_with(&format!("tampered blob at {uri}")), "{error}");
 
         // a CID the gateway does not have
         let missing = format!("ipfs://{}", cid_v1_raw(&[0; 32]));
-        let error = fetcher.fetch_to_vec(&missing, &[0; 32], &mut |_| {}).await.expect_err("missing");
+        let error = fetcher.fetch_to_vec(&missing, &[0; 32], 0, &mut |_| {}).await.expect_err("missing");
         assert_eq!(error.to_string(), format!("blob not found at {missing}"));
     });
     let _ = std::fs::remove_dir_all(&root);

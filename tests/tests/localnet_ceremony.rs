@@ -15,7 +15,7 @@ use medshare_tests::deployment::{Deployment, Options, Wallet};
 use serde_json::{Value, json};
 use std::{collections::BTreeSet, time::Duration};
 
-const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Type 2 diabetes"}}}]}"#;
+const BUNDLE: &[u8] = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Type 2 diabetes"},"subject":{"reference":"Patient/p1"}}}]}"#;
 
 fn indices(list: &Value) -> BTreeSet<u64> {
     list.as_array().unwrap_or_else(|| panic!("a list of indices: {list}")).iter().map(|i| i.as_u64().expect("index")).collect()

@@ -13,7 +13,7 @@ fn store_share_open_and_audit_on_a_validator() {
     assert_eq!(world.cluster_account().status, 2, "the ceremony activated the cluster on the validator");
     let patient = world.user();
     let doctor = world.user();
-    let plaintext = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Type 2 diabetes"}}}]}"#;
+    let plaintext = br#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Condition","code":{"text":"Type 2 diabetes"},"subject":{"reference":"Patient/p1"}}}]}"#;
     let record = world.store(&patient, 1, 1, plaintext);
     let request = world.share(&patient, &record, &doctor.wallet.pubkey(), 0).expect("share");
 

@@ -307,7 +307,7 @@ fn reference(system: &str, value: impl ToString, display: &str) -> Value {
 /// patient signed it, whether or not the nodes have answered yet). Never `rejected`: no party
 /// refuses a MedShare consent; a rejected partial is a node caught cheating, not a refusal.
 pub fn consent_status(share: &ShareHistory, now: i64) -> &'static str {
-    let expired = share.marked_expired || (share.expires_at != 0 && share.expires_at <= now);
+    let expired = share.marked_expired || (share.expires_at != 0 && share.expires_at < now);
     if share.revoked || expired { "inactive" } else { "active" }
 }
 

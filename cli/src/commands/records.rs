@@ -576,7 +576,9 @@ fn owner_key_point(session: &Session, wallet: &dyn Signer, record: &Record, bind
 /// from a blob store: in memory, or in a private temporary file.
 enum Sealed {
     Memory(Vec<u8>),
-    File(TemporaryFile),
+    /// A downloaded blob and the digest it was verified against: checked again as it is
+    /// decrypted, since the file was re-read from disk after the download's check.
+    File(TemporaryFile, [u8; 32]),
 }
 
 /// A file removed when dropped.
@@ -609,8 +611,8 @@ async fn fetch_sealed(record: &Record, fetcher: &Fetcher, blob_url: Option<&str>
     let progress = progress_bar(u64::from(record.ciphertext_len), "downloading the blob");
     let sealed = match out.filter(|_| u64::from(record.ciphertext_len) > STREAM_OPEN_ABOVE) {
         None => {
-            let mut bytes = Vec::with_capacity(record.ciphertext_len as usize);
-            fetcher.fetch(uri, &record.digest, &mut bytes, &mut |n| progress.inc(n)).await?;
+            let mut bytes = Vec::new();
+            fetcher.fetch(uri, &record.digest, u64::from(record.ciphertext_len), &mut bytes, &mut |n| progress.inc(n)).await?;
             Sealed::Memory(bytes)
         }
         Some(out) => {
@@ -623,9 +625,9 @@ async fn fetch_sealed(record: &Record, fetcher: &Fetcher, blob_url: Option<&str>
                 .open(&temporary.0)
                 .with_context(|| format!("creating {}", temporary.0.display()))?;
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
-            fetcher.fetch(uri, &record.digest, &mut writer, &mut |n| progress.inc(n)).await?;
+            fetcher.fetch(uri, &record.digest, u64::from(record.ciphertext_len), &mut writer, &mut |n| progress.inc(n)).await?;
             writer.flush().with_context(|| format!("writing {}", temporary.0.display()))?;
-            Sealed::File(temporary)
+            Sealed::File(temporary, record.digest)
         }
     };
     progress.finish_and_clear();
@@ -638,7 +640,7 @@ impl Sealed {
     fn opens_with(&self, binding: &RecordBinding, m: &RecordKeyPoint) -> bool {
         match self {
             Sealed::Memory(ciphertext) => record::open(binding, m, ciphertext).is_ok(),
-            Sealed::File(file) => first_chunk_opens(binding, m, &file.0).unwrap_or(false),
+            Sealed::File(file, _) => first_chunk_opens(binding, m, &file.0).unwrap_or(false),
         }
     }
 
@@ -654,14 +656,15 @@ impl Sealed {
                 }
                 Ok(Opened { len: plaintext.len() as u64, sha256: Sha256::digest(&plaintext).into(), plaintext: Some(plaintext) })
             }
-            Sealed::File(file) => {
+            Sealed::File(file, digest) => {
                 let (path, force) = out.ok_or_else(|| anyhow!("a blob in a file opens into a file"))?;
                 let input = std::fs::File::open(&file.0).with_context(|| format!("reading {}", file.0.display()))?;
                 let progress = progress_bar(input.metadata().map(|m| m.len()).unwrap_or(0), "decrypting");
                 let opened = write_private_with(path, force, |output| {
                     let mut hashing = HashingWriter { inner: std::io::BufWriter::with_capacity(1 << 20, output), hasher: Sha256::new(), len: 0 };
                     let reader = std::io::BufReader::with_capacity(1 << 20, input);
-                    sealing::open(binding, m, reader, &mut hashing, None, |done| progress.set_position(done)).map_err(|e| anyhow!("{}: {e}", refused()))?;
+                    sealing::open(binding, m, reader, &mut hashing, Some(&digest), |done| progress.set_position(done))
+                        .map_err(|e| anyhow!("{}: {e}", refused()))?;
                     hashing.inner.flush()?;
                     Ok((hashing.len, hashing.hasher.finalize().into()))
                 });
@@ -866,7 +869,7 @@ mod tests {
         medshare_client::sealing::seal(record::sealer(&binding, &m, rng), &plaintext[..], &mut sealed, |_| {}).unwrap();
         std::fs::write(&sealed_path, &sealed).unwrap();
 
-        let file = Sealed::File(TemporaryFile(sealed_path.clone()));
+        let file = Sealed::File(TemporaryFile(sealed_path.clone()), sha2::Sha256::digest(&sealed).into());
         assert!(file.opens_with(&binding, &m) && !file.opens_with(&binding, &other), "the first chunk tells the key");
         let out = dir.join("scan.bin");
         let opened = file.open(&binding, &m, Some((&out, false))).unwrap();
@@ -880,7 +883,8 @@ mod tests {
         *tampered.last_mut().unwrap() ^= 1;
         std::fs::write(&sealed_path, &tampered).unwrap();
         let out = dir.join("tampered.bin");
-        let file = Sealed::File(TemporaryFile(sealed_path.clone()));
+        // (verified at download, then changed on disk before decryption: the digest is checked again)
+        let file = Sealed::File(TemporaryFile(sealed_path.clone()), sha2::Sha256::digest(&sealed).into());
         assert!(file.opens_with(&binding, &m), "its first chunk is intact");
         let error = file.open(&binding, &m, Some((&out, false))).unwrap_err();
         assert!(format!("{error:#}").contains("wrong key or tampered ciphertext"), "{error:#}");

@@ -87,22 +87,47 @@ async fn a_directory_store_streams_parts_and_reads_back_only_what_matches_the_di
     // a recipient on another machine (no local dir) reads it by the URI alone
     let fetcher = Fetcher::default();
     let mut received = 0;
-    assert_eq!(fetcher.fetch_to_vec(&uploaded.uri, &uploaded.digest, &mut |n| received += n).await.unwrap(), bytes);
+    assert_eq!(fetcher.fetch_to_vec(&uploaded.uri, &uploaded.digest, uploaded.len, &mut |n| received += n).await.unwrap(), bytes);
     assert_eq!(received, bytes.len() as u64);
 
     // one flipped bit: refused by name, with both digests
     let mut tampered = bytes.clone();
     tampered[PART_SIZE + 1] ^= 0x10;
     std::fs::write(uploaded.local_path.as_ref().unwrap(), &tampered).unwrap();
-    let error = fetcher.fetch_to_vec(&uploaded.uri, &uploaded.digest, &mut |_| {}).await.unwrap_err();
+    let error = fetcher.fetch_to_vec(&uploaded.uri, &uploaded.digest, uploaded.len, &mut |_| {}).await.unwrap_err();
     assert!(matches!(&error, BlobError::Tampered { actual, .. } if *actual == hex::encode(Sha256::digest(&tampered))), "{error:?}");
     assert!(error.to_string().starts_with("tampered blob at file://") && error.to_string().contains("does not match the digest on chain"), "{error}");
 
     // a version never stored: not found, with its URI
     let missing = uploaded.uri.replace("/v3", "/v4");
-    let error = fetcher.fetch_to_vec(&missing, &uploaded.digest, &mut |_| {}).await.unwrap_err();
+    let error = fetcher.fetch_to_vec(&missing, &uploaded.digest, uploaded.len, &mut |_| {}).await.unwrap_err();
     assert!(matches!(error, BlobError::NotFound { .. }), "{error:?}");
     assert_eq!(error.to_string(), format!("blob not found at {missing}"));
+}
+
+/// The URI is the record owner's: a source longer than the record says is cut off as soon as
+/// it passes the length (an endless one cannot fill the reader's memory), a shorter one is
+/// refused, and a device or FIFO is not a blob.
+#[tokio::test]
+async fn a_blob_is_exactly_the_records_length_and_a_regular_file() {
+    let dir = TempDir::new("length");
+    let bytes = pattern(3 * IO_CHUNK as usize + 5);
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    let path = dir.0.join("blob");
+    std::fs::write(&path, &bytes).unwrap();
+    let uri = format!("file://{}", path.display());
+    let fetcher = Fetcher::default();
+    assert_eq!(fetcher.fetch_to_vec(&uri, &digest, bytes.len() as u64, &mut |_| {}).await.unwrap(), bytes);
+
+    let mut written = Vec::new();
+    let error = fetcher.fetch(&uri, &digest, IO_CHUNK as u64, &mut written, &mut |_| {}).await.unwrap_err();
+    assert!(matches!(&error, BlobError::WrongLength { actual, .. } if actual == "more"), "{error:?}");
+    assert!(written.len() <= IO_CHUNK, "nothing past the record's length reached the sink: {}", written.len());
+    let error = fetcher.fetch_to_vec(&uri, &digest, bytes.len() as u64 + 1, &mut |_| {}).await.unwrap_err();
+    assert_eq!(error.to_string(), format!("tampered blob at {uri}: it is not the {} bytes the record says ({} bytes)", bytes.len() + 1, bytes.len()));
+
+    let error = fetcher.fetch_to_vec("file:///dev/zero", &digest, 1 << 40, &mut |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("/dev/zero is not a regular file"), "{error}");
 }
 
 #[tokio::test]
@@ -137,11 +162,11 @@ async fn records_of_earlier_versions_and_moved_directories_are_read_from_the_rea
     std::fs::write(dir.0.join(hex::encode(digest)), &bytes).unwrap();
     let legacy = format!("{LEGACY_URI_PREFIX}{}", hex::encode(digest));
     let fetcher = Fetcher { local_dir: Some(dir.0.clone()), ..Fetcher::default() };
-    assert_eq!(fetcher.fetch_to_vec(&legacy, &digest, &mut |_| {}).await.unwrap(), bytes);
+    assert_eq!(fetcher.fetch_to_vec(&legacy, &digest, bytes.len() as u64, &mut |_| {}).await.unwrap(), bytes);
 
-    let error = Fetcher::default().fetch_to_vec(&legacy, &digest, &mut |_| {}).await.unwrap_err();
+    let error = Fetcher::default().fetch_to_vec(&legacy, &digest, bytes.len() as u64, &mut |_| {}).await.unwrap_err();
     assert!(error.to_string().contains("give --blob-dir DIR"), "{error}");
-    let error = fetcher.fetch_to_vec("blob://sha256/../../etc/passwd", &digest, &mut |_| {}).await.unwrap_err();
+    let error = fetcher.fetch_to_vec("blob://sha256/../../etc/passwd", &digest, bytes.len() as u64, &mut |_| {}).await.unwrap_err();
     assert!(matches!(error, BlobError::BadUri { .. }), "a legacy name is a digest, never a path: {error:?}");
 
     // a file:// blob written elsewhere (another machine's mount point) is found by its key
@@ -149,8 +174,8 @@ async fn records_of_earlier_versions_and_moved_directories_are_read_from_the_rea
     std::fs::create_dir_all(dir.0.join(owner.to_string()).join("5")).unwrap();
     std::fs::write(dir.0.join(owner.to_string()).join("5").join("v2"), &bytes).unwrap();
     let elsewhere = format!("file:///srv/hospital-share/medshare/{owner}/5/v2");
-    assert_eq!(fetcher.fetch_to_vec(&elsewhere, &digest, &mut |_| {}).await.unwrap(), bytes);
-    let error = Fetcher::default().fetch_to_vec(&elsewhere, &digest, &mut |_| {}).await.unwrap_err();
+    assert_eq!(fetcher.fetch_to_vec(&elsewhere, &digest, bytes.len() as u64, &mut |_| {}).await.unwrap(), bytes);
+    let error = Fetcher::default().fetch_to_vec(&elsewhere, &digest, bytes.len() as u64, &mut |_| {}).await.unwrap_err();
     assert_eq!(error.to_string(), format!("blob not found at {elsewhere}"));
 }
 
@@ -200,7 +225,7 @@ async fn unreadable_uris_get_named_errors() {
         ("gopher://host/x", "unknown scheme gopher://"),
         ("not a uri", "blob URI not a uri"),
     ] {
-        let error = fetcher.fetch_to_vec(uri, &digest, &mut |_| {}).await.unwrap_err().to_string();
+        let error = fetcher.fetch_to_vec(uri, &digest, 0, &mut |_| {}).await.unwrap_err().to_string();
         assert!(error.contains(says), "{uri}: {error}");
     }
 }
