@@ -88,17 +88,28 @@ pub fn plaintext_len(ciphertext_len: u64) -> Result<u64> {
     Ok(plaintext)
 }
 
-fn cipher(key: &[u8; 32]) -> LessSafeKey {
-    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key fits AES-256"))
+/// What sealing and opening a stream share: the cipher, the AAD every chunk is bound to, and
+/// the nonce prefix the chunk nonces are made from.
+struct ChunkCipher {
+    cipher: LessSafeKey,
+    aad: Vec<u8>,
+    prefix: [u8; NONCE_PREFIX_LEN],
 }
 
-/// `prefix ‖ u32be(chunk) ‖ flag`. `chunk` is below [`MAX_CHUNKS`] (checked by the callers).
-fn chunk_nonce(prefix: &[u8; NONCE_PREFIX_LEN], chunk: u64, last: bool) -> Nonce {
-    let mut nonce = [0u8; 12];
-    nonce[..NONCE_PREFIX_LEN].copy_from_slice(prefix);
-    nonce[NONCE_PREFIX_LEN..11].copy_from_slice(&(chunk as u32).to_be_bytes());
-    nonce[11] = if last { LAST } else { NOT_LAST };
-    Nonce::assume_unique_for_key(nonce)
+impl ChunkCipher {
+    fn new(key: &[u8; 32], aad: &[u8], prefix: [u8; NONCE_PREFIX_LEN]) -> Self {
+        let cipher = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key fits AES-256"));
+        ChunkCipher { cipher, aad: aad.to_vec(), prefix }
+    }
+
+    /// `prefix ‖ u32be(chunk) ‖ flag`. `chunk` is below [`MAX_CHUNKS`] (checked by the callers).
+    fn nonce(&self, chunk: u64, last: bool) -> Nonce {
+        let mut nonce = [0u8; 12];
+        nonce[..NONCE_PREFIX_LEN].copy_from_slice(&self.prefix);
+        nonce[NONCE_PREFIX_LEN..11].copy_from_slice(&(chunk as u32).to_be_bytes());
+        nonce[11] = if last { LAST } else { NOT_LAST };
+        Nonce::assume_unique_for_key(nonce)
+    }
 }
 
 /// Seals one payload chunk by chunk. Make one per payload: [`StreamSealer::new`] draws the
@@ -109,9 +120,7 @@ fn chunk_nonce(prefix: &[u8; NONCE_PREFIX_LEN], chunk: u64, last: bool) -> Nonce
 /// The key is expanded into `ring`'s AES key schedule at construction; the caller's 32 key
 /// bytes are not kept (hold them in `Zeroizing`, as [`crate::record`] does).
 pub struct StreamSealer {
-    cipher: LessSafeKey,
-    aad: Vec<u8>,
-    prefix: [u8; NONCE_PREFIX_LEN],
+    chunks: ChunkCipher,
     next_chunk: u64,
 }
 
@@ -131,12 +140,12 @@ impl StreamSealer {
 
     /// A sealer with a given nonce prefix (test vectors). A prefix must not repeat under a key.
     pub fn with_nonce_prefix(key: &[u8; 32], aad: &[u8], prefix: [u8; NONCE_PREFIX_LEN]) -> Self {
-        StreamSealer { cipher: cipher(key), aad: aad.to_vec(), prefix, next_chunk: 0 }
+        StreamSealer { chunks: ChunkCipher::new(key, aad, prefix), next_chunk: 0 }
     }
 
     /// The bytes that start the sealed stream: the nonce prefix.
     pub fn header(&self) -> [u8; HEADER_LEN] {
-        self.prefix
+        self.chunks.prefix
     }
 
     /// How many chunks this sealer has sealed so far.
@@ -209,9 +218,9 @@ impl StreamSealer {
     }
 
     fn seal(&self, chunk: &mut [u8], last: bool) -> [u8; TAG_LEN] {
-        let tag = self
-            .cipher
-            .seal_in_place_separate_tag(chunk_nonce(&self.prefix, self.next_chunk, last), Aad::from(&self.aad), chunk)
+        let ChunkCipher { cipher, aad, .. } = &self.chunks;
+        let tag = cipher
+            .seal_in_place_separate_tag(self.chunks.nonce(self.next_chunk, last), Aad::from(aad), chunk)
             .expect("a 64 KiB chunk is within AES-GCM's limit");
         let mut out = [0u8; TAG_LEN];
         out.copy_from_slice(tag.as_ref());
@@ -231,9 +240,7 @@ impl StreamSealer {
 /// the last is [`Error::StreamTruncated`]; a last chunk where more must follow is
 /// [`Error::StreamTrailingData`].
 pub struct StreamOpener {
-    cipher: LessSafeKey,
-    aad: Vec<u8>,
-    prefix: [u8; NONCE_PREFIX_LEN],
+    chunks: ChunkCipher,
     next_chunk: u64,
 }
 
@@ -252,7 +259,7 @@ impl StreamOpener {
             HEADER_LEN => header.try_into().expect("the length was checked"),
             len => return Err(Error::InvalidLength { what: "sealed stream header", expected: HEADER_LEN, got: len }),
         };
-        Ok(StreamOpener { cipher: cipher(key), aad: aad.to_vec(), prefix, next_chunk: 0 })
+        Ok(StreamOpener { chunks: ChunkCipher::new(key, aad, prefix), next_chunk: 0 })
     }
 
     /// How many chunks have opened so far.
@@ -311,8 +318,8 @@ impl StreamOpener {
     fn open(&self, sealed_chunk: &[u8], last: bool, out: &mut Vec<u8>) -> bool {
         let start = out.len();
         out.extend_from_slice(sealed_chunk);
-        let nonce = chunk_nonce(&self.prefix, self.next_chunk, last);
-        match self.cipher.open_in_place(nonce, Aad::from(&self.aad), &mut out[start..]) {
+        let nonce = self.chunks.nonce(self.next_chunk, last);
+        match self.chunks.cipher.open_in_place(nonce, Aad::from(&self.chunks.aad), &mut out[start..]) {
             Ok(plaintext) => {
                 let len = plaintext.len();
                 out.truncate(start + len);
