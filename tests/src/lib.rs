@@ -9,7 +9,8 @@
 //!   [`rpc_proxy`] (a fault-injecting JSON-RPC proxy: 429s, latency, resets, stale reads,
 //!   swallowed sends, short-lived blockhashes) and [`proxy`] (a websocket a test can cut)
 //!   between a node and the validator;
-//! - [`s3`]: a real S3-compatible server (`s3s-fs`) for the blob stores.
+//! - [`s3`]: a real S3-compatible server (`s3s-fs`) for the blob stores;
+//! - [`web`]: the web app's server (static files, `config.json`, a content-addressed blob store).
 //!
 //! All but the proxies need `cargo xtask build-sbf` to have run (`cargo xtask test` does it first).
 
@@ -22,6 +23,7 @@ pub mod rpc_proxy;
 pub mod s3;
 pub mod story;
 pub mod svm;
+pub mod web;
 pub mod world;
 
 use std::path::PathBuf;

@@ -15,6 +15,8 @@ pub fn run(extra: &[String]) -> Result<()> {
     crate::setup::run()?;
     crate::sbf::build()?;
     crate::build_binaries()?;
+    // the web app the playground serves (seconds when the wasm is built already)
+    crate::web::ensure_built()?;
     let binary = build_validator_binary("localnet")?;
     eprintln!("xtask: starting the playground: {} {}", binary.display(), extra.join(" "));
     let error = std::process::Command::new(&binary).args(extra).current_dir(paths::repo_root()).exec();

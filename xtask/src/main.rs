@@ -12,6 +12,7 @@
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //! | `keys`      | `keys sync --program-keypair FILE` writes a deployer's own program id where it appears (`declare_id!`, the client's `PROGRAM_ID`, `Anchor.toml`); `keys list` shows them |
 //! | `localnet`  | `localnet [--wallets DIR] [--web-port PORT]`: the playground that stays up — validator, program, a 3-of-5 cluster of `mpc-node` daemons, funded demo wallets with registered keys; prints the URLs and CLI lines; Ctrl-C stops it all |
+//! | `web`       | `web`: the web app (issue #14) as static files in `target/web/`: the wasm (as `wasm` does), `npm ci` in `web/app` when stale, the Codama client rendered from the IDL, `tsc --noEmit`, the esbuild bundle; prints each file's size raw and gzipped |
 //! | `wasm`      | `wasm`: builds `encrypted-circuits` for `wasm32-unknown-unknown` (`web/wasm`, the pinned nightly with `-Zbuild-std`), runs `wasm-bindgen`, checks the published test vectors in Node and reports the bundle size |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`
@@ -26,6 +27,7 @@ mod paths;
 mod sbf;
 mod setup;
 mod wasm;
+mod web;
 
 use anyhow::{Result, bail};
 use std::process::Command;
@@ -53,9 +55,10 @@ fn main() -> Result<()> {
         "keys" => keys::run(rest),
         "localnet" => localnet::run(rest),
         "wasm" => wasm::run(rest),
+        "web" => web::run(rest),
         "help" | "--help" | "-h" => {
             println!(
-                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] [--no-load] [load options] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [--plateau R] [target…] | load [--release-validator] [--requests N] [--profile] | localnet [--wallets DIR] [--web-port PORT] | wasm>"
+                "usage: cargo xtask <setup | build-sbf | test [cargo test args] | demo | bench [--report-only] [--no-load] [load options] | cu | keys <sync --program-keypair FILE | list> | fuzz [--seconds N] [--plateau R] [target…] | load [--release-validator] [--requests N] [--profile] | localnet [--wallets DIR] [--web-port PORT] | wasm | web>"
             );
             Ok(())
         }
@@ -74,6 +77,8 @@ fn test(extra: &[String]) -> Result<()> {
     fuzz::ci_smoke()?;
     // the browser's cryptography: the same vectors in Node
     wasm::run(&[])?;
+    // the web app the browser tests serve, from that wasm
+    web::build()?;
     build_binaries()?;
     let mut cargo = paths::cargo();
     cargo.current_dir(paths::repo_root()).args(["test", "--workspace"]).args(extra);

@@ -15,6 +15,7 @@ pub fn run() -> Result<()> {
     sbpf_linker()?;
     patched_std()?;
     s3s_fs()?;
+    chromium()?;
     node_packages()?;
     Ok(())
 }
@@ -48,6 +49,31 @@ fn debian_packages() -> Result<()> {
     let mut install = apt(&["install", "-y", "-qq"]);
     install.args(&missing);
     run_step(&mut install, "apt-get install")
+}
+
+/// Where Debian's `chromium` package puts the browser the web app's end-to-end tests drive
+/// (`web/e2e/run.mjs`, through playwright-core and the DevTools protocol).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Debian's `chromium` and `chromium-driver` when the browser is missing: the web app's
+/// end-to-end tests (`tests/tests/web_e2e.rs`) run it headless. Playwright's own browser
+/// download is not used: a Debian package is what the machines here can install, and it is
+/// updated with the system's security fixes.
+fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask setup: installing Debian packages [\"chromium\", \"chromium-driver\"] (the web app's end-to-end tests)");
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let steps: [&[&str]; 2] = [&["apt-get", "update", "-qq"], &["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]];
+    for args in steps {
+        let all: Vec<&str> = sudo.iter().chain(args).copied().collect();
+        run_step(Command::new(all[0]).args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive"), "apt-get (chromium, chromium-driver)")?;
+    }
+    if !Path::new(CHROMIUM).is_file() {
+        bail!("{CHROMIUM} is still missing after apt-get install chromium");
+    }
+    Ok(())
 }
 
 fn is_root() -> bool {
@@ -138,12 +164,17 @@ fn patched_std() -> Result<()> {
     Ok(())
 }
 
-/// The oldest Node.js the packages of `tests/js` run on (`@codama/renderers-js`'s `engines`).
+/// The oldest Node.js the npm packages run on (`@codama/renderers-js`'s `engines`).
 const NODE_MIN: (u32, u32) = (20, 18);
 
-/// Node.js and npm (Debian's `nodejs npm` when `node` is missing), then the npm packages
-/// `tests/tests/idl_third_party.rs` runs, installed by `npm ci` from `tests/js/package-lock.json`
-/// unless every dependency is already there at its pinned version.
+/// The npm projects of the repository, each with a committed `package-lock.json`: the IDL as a
+/// third party uses it (`tests/js`), the web app (`web/app`, built by `cargo xtask web`) and its
+/// end-to-end tests (`web/e2e`). A project whose lock file is not there yet is skipped.
+const NPM_PROJECTS: [&str; 3] = ["tests/js", "web/app", "web/e2e"];
+
+/// Node.js and npm (Debian's `nodejs npm` when `node` is missing), then `npm ci` in each of
+/// [`NPM_PROJECTS`] whose `node_modules` is missing, older than its lock file, or lacks a
+/// dependency at its pinned version.
 fn node_packages() -> Result<()> {
     let version = |tool: &str| {
         Command::new(tool).arg("--version").output().ok().filter(|out| out.status.success()).map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -159,21 +190,36 @@ fn node_packages() -> Result<()> {
     let node = version("node").context("node is still missing after apt-get install nodejs")?;
     let parsed: Vec<u32> = node.trim_start_matches('v').split('.').take(2).filter_map(|part| part.parse().ok()).collect();
     if parsed.len() != 2 || (parsed[0], parsed[1]) < NODE_MIN {
-        bail!("Node.js {node} is too old for tests/js (needs v{}.{} or later): install a newer nodejs package", NODE_MIN.0, NODE_MIN.1);
+        bail!("Node.js {node} is too old for the npm packages (needs v{}.{} or later): install a newer nodejs package", NODE_MIN.0, NODE_MIN.1);
     }
-    let js = paths::repo_root().join("tests").join("js");
-    if js_packages_installed(&js)? {
-        return Ok(());
+    for project in NPM_PROJECTS {
+        let dir = paths::repo_root().join(project);
+        if !dir.join("package-lock.json").is_file() || js_packages_installed(&dir)? {
+            continue;
+        }
+        run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), &format!("npm ci in {project}"))?;
     }
-    run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&js), "npm ci in tests/js")
+    Ok(())
 }
 
-/// Whether `node_modules` holds every dependency of `package.json` at its pinned version.
-fn js_packages_installed(js: &Path) -> Result<bool> {
-    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(js.join("package.json")).context("read tests/js/package.json")?)?;
-    let dependencies = manifest["dependencies"].as_object().context("tests/js/package.json has no dependencies")?;
-    Ok(dependencies.iter().all(|(name, pinned)| {
-        let installed = fs::read_to_string(js.join("node_modules").join(name).join("package.json")).ok();
-        installed.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()).is_some_and(|package| &package["version"] == pinned)
+/// Whether `node_modules` is at least as new as `package-lock.json` (npm writes
+/// `node_modules/.package-lock.json` on every install, so a lock changed by a pull is newer)
+/// and holds every dependency and dev dependency of `package.json` at its pinned version.
+fn js_packages_installed(project: &Path) -> Result<bool> {
+    let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    let (Some(lock), Some(installed)) = (modified(&project.join("package-lock.json")), modified(&project.join("node_modules").join(".package-lock.json")))
+    else {
+        return Ok(false);
+    };
+    if installed < lock {
+        return Ok(false);
+    }
+    let manifest_path = project.join("package.json");
+    let manifest: serde_json::Value = serde_json::from_str(&fs::read_to_string(&manifest_path).with_context(|| format!("read {}", manifest_path.display()))?)
+        .with_context(|| format!("parse {}", manifest_path.display()))?;
+    let pinned = ["dependencies", "devDependencies"].into_iter().filter_map(|section| manifest[section].as_object()).flatten();
+    Ok(pinned.into_iter().all(|(name, version)| {
+        let installed = fs::read_to_string(project.join("node_modules").join(name).join("package.json")).ok();
+        installed.and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok()).is_some_and(|package| &package["version"] == version)
     }))
 }

@@ -3,8 +3,10 @@
 //! a local validator, the program deployed by `medshare-migrations`, five `mpc-node` daemons that
 //! accept their invitations and run a 3-of-5 key generation through the chain, the circuit
 //! registered), then named demo wallets (patient, doctor, hospital, auditor) funded, each with
-//! its encryption key registered, so that the `medshare` CLI works against it at once. It
-//! prints the URLs and the CLI lines to paste, writes them as JSON to `localnet.json` in the
+//! its encryption key registered, so that the `medshare` CLI works against it at once, and the
+//! web app (`target/web`, built by `cargo xtask web`) served at `http://localhost:PORT` with its
+//! `config.json` and a blob store ([`medshare_tests::web`]). It prints the URLs and the CLI
+//! lines to paste, writes them as JSON to `localnet.json` in the
 //! wallet directory, and runs until SIGINT (Ctrl-C) or SIGTERM; then it stops each daemon with
 //! SIGTERM, then the validator, and exits 0 with nothing left running.
 //!
@@ -15,12 +17,15 @@
 //! - `--wallets DIR`: where the demo wallets' keypair files and `localnet.json` go (default
 //!   `target/localnet` of this clone). Keypair files already there are reused, so the wallets
 //!   keep their addresses from one run to the next (the chain itself starts empty every run).
-//! - `--web-port PORT`: the port the web app (issue #14, to come) will be served on (default
-//!   8080). The wallets' keys are derived for the key domain `localhost:PORT`, the domain a
-//!   browser at `http://localhost:PORT` derives them for, so that the CLI and the web app open
-//!   the same records with the same wallets.
+//! - `--web-port PORT`: the port the web app is served on (default 8080). The wallets' keys
+//!   are derived for the key domain `localhost:PORT`, the domain a browser at
+//!   `http://localhost:PORT` derives them for, so that the CLI and the web app open the same
+//!   records with the same wallets.
 
-use medshare_tests::deployment::{Deployment, Options, Wallet};
+use medshare_tests::{
+    deployment::{Deployment, Options, Wallet},
+    web::{AppConfig, DEFAULT_MAX_BLOB_BYTES, WebOptions, WebServer},
+};
 use serde_json::{Value, json};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -53,7 +58,7 @@ const SETUP_STOP_GRACE: Duration = Duration::from_secs(20);
 struct Args {
     /// Where the demo wallets and `localnet.json` go.
     wallets: PathBuf,
-    /// The web app's port to come (and so the key domain `localhost:PORT`).
+    /// The web app's port (and so the key domain `localhost:PORT`).
     web_port: u16,
 }
 
@@ -213,8 +218,28 @@ fn demo_wallets(d: &Deployment, dir: &Path, key_domain: &str) -> Result<Vec<Wall
     Ok(wallets)
 }
 
+/// Serves the built web app (`target/web` of this clone) at `http://localhost:PORT` with the
+/// deployment's `config.json` and a blob store in the deployment's work directory. A missing
+/// build is said, not fatal: the rest of the playground works without it.
+fn serve_web_app(d: &Deployment, key_domain: &str, port: u16) -> Result<WebServer, String> {
+    let site_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target").join("web");
+    if !site_dir.join("index.html").is_file() {
+        println!("!! {} has no index.html: run `cargo xtask web` (`cargo xtask localnet` does it first)", site_dir.display());
+        std::fs::create_dir_all(&site_dir).map_err(|e| format!("{}: {e}", site_dir.display()))?;
+    }
+    let config = AppConfig {
+        rpc_url: d.localnet.validator.rpc_url(),
+        program_id: medshare_client::PROGRAM_ID.to_string(),
+        cluster: d.cluster.to_string(),
+        key_domain: Some(key_domain.to_owned()),
+        chain: "solana:localnet".to_owned(),
+    };
+    WebServer::start(WebOptions { site_dir, blob_dir: d.dir.join("web-blobs"), port, config, max_blob_bytes: DEFAULT_MAX_BLOB_BYTES })
+        .map_err(|e| format!("serving the web app on port {port}: {e} (choose another with --web-port)"))
+}
+
 /// What the playground serves, as printed and as written to `localnet.json`.
-fn description(d: &Deployment, wallets: &[Wallet], key_domain: &str, web_port: u16) -> Value {
+fn description(d: &Deployment, wallets: &[Wallet], key_domain: &str, web: &WebServer) -> Value {
     let nodes: Vec<Value> = d
         .nodes
         .iter()
@@ -232,8 +257,11 @@ fn description(d: &Deployment, wallets: &[Wallet], key_domain: &str, web_port: u
     json!({
         "rpc_url": d.localnet.validator.rpc_url(),
         "websocket_url": d.localnet.validator.rpc_pubsub_url(),
-        // the web app of issue #14 is not built yet: this is where it will be served
-        "web_app": { "url": format!("http://localhost:{web_port}"), "served": false },
+        "web_app": {
+            "url": web.url(),
+            "served": true,
+            "config": serde_json::from_str::<Value>(web.config_json()).expect("the server's config.json is JSON"),
+        },
         "key_domain": key_domain,
         "program_id": medshare_client::PROGRAM_ID.to_string(),
         "cluster": d.cluster.to_string(),
@@ -253,13 +281,13 @@ fn print_banner(description: &Value, state_file: &Path, setup: Duration) {
     println!("== MedShare local playground is up (setup {setup:.1?})");
     println!("   RPC URL        {rpc}");
     println!("   websocket URL  {}", text(&description["websocket_url"]));
-    println!("   web app        {} (not served yet: the web app of issue #14 comes here)", text(&description["web_app"]["url"]));
+    println!("   web app        {} (config.json and blobs under /blobs/ served with it)", text(&description["web_app"]["url"]));
     println!("   program        {}", text(&description["program_id"]));
     println!("   cluster        {} ({THRESHOLD}-of-{NODES}, key generation done, circuit registered)", text(&description["cluster"]));
     for node in description["nodes"].as_array().into_iter().flatten() {
         println!("   node {}         metrics {}  health {}", node["index"], text(&node["metrics"]), text(&node["healthz"]));
     }
-    println!("   key domain     {domain} (the wallets' encryption keys are derived for it, as the web app at that address will)");
+    println!("   key domain     {domain} (the wallets' encryption keys are derived for it, as the web app at that address does)");
     println!("   state          {}", state_file.display());
     println!("== demo wallets ({DEMO_SOL} SOL each, encryption key registered)");
     for wallet in description["wallets"].as_array().into_iter().flatten() {
@@ -313,7 +341,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let description = description(&d, &wallets, &key_domain, args.web_port);
+    let web = match serve_web_app(&d, &key_domain, args.web_port) {
+        Ok(web) => web,
+        Err(problem) => {
+            eprintln!("error: {problem}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let description = description(&d, &wallets, &key_domain, &web);
     let state_file = args.wallets.join("localnet.json");
     if let Err(error) = std::fs::write(&state_file, serde_json::to_string_pretty(&description).expect("JSON") + "\n") {
         eprintln!("error: {}: {error}", state_file.display());
@@ -348,6 +383,7 @@ fn main() -> ExitCode {
             println!("   node {index} stopped ({status})");
         }
     }
+    drop(web);
     drop(d);
     let _ = std::fs::remove_file(&state_file);
     println!("== validator stopped; nothing left running");

@@ -1,0 +1,141 @@
+//! `cargo xtask web`: the web app of issue #14 as static files in `<repo>/target/web/`
+//! (`index.html`, the content-hashed JavaScript bundle, style sheet and `.wasm` under
+//! `assets/`, their source maps, `config.example.json`). Any web host can serve that
+//! directory once it writes a `config.json` next to `index.html`; the playground
+//! (`cargo xtask localnet`) and the browser tests serve it with `tests/src/web.rs`.
+//!
+//! Steps: the WebAssembly build of the cryptography (`cargo xtask wasm`: build, bindings and
+//! its test vectors), `npm ci` in `web/app` when `node_modules` is older than
+//! `package-lock.json`, then `node web/app/build.mjs`, which renders the Codama client from the
+//! IDL, type-checks with `tsc --noEmit` and bundles with esbuild. Prints the directory and each
+//! file's size, raw and gzipped.
+
+use crate::{paths, run_step};
+use anyhow::{Context, Result, bail, ensure};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+    time::Instant,
+};
+
+/// The npm project of the web app.
+fn app_dir() -> PathBuf {
+    paths::repo_root().join("web").join("app")
+}
+
+/// Where the built site goes.
+pub fn out_dir() -> PathBuf {
+    paths::repo_root().join("target").join("web")
+}
+
+/// `wasm-bindgen --target web`'s output, which `cargo xtask wasm` writes.
+fn wasm_pkg_dir() -> PathBuf {
+    paths::cache_dir().join("target-wasm").join("pkg-web")
+}
+
+/// The program's IDL, from which the client is rendered.
+fn idl_path() -> PathBuf {
+    paths::idl_dir().join(format!("{}.json", paths::PROGRAM))
+}
+
+/// `cargo xtask web`: the wasm (built and tested), then the app.
+pub fn run(extra: &[String]) -> Result<()> {
+    if let Some(unknown) = extra.first() {
+        bail!("`cargo xtask web` takes no options (got `{unknown}`)");
+    }
+    crate::setup::run()?;
+    if !idl_path().is_file() {
+        crate::sbf::build()?;
+    }
+    crate::wasm::run(&[])?;
+    build()
+}
+
+/// For the playground: the wasm only when it was never built (`cargo xtask wasm` rebuilds
+/// it on demand), then the app (seconds).
+pub fn ensure_built() -> Result<()> {
+    if !wasm_pkg_dir().join("medshare_wasm_bg.wasm").is_file() {
+        crate::wasm::run(&[])?;
+    }
+    build()
+}
+
+/// Builds the app from the wasm already in [`wasm_pkg_dir`] and the IDL already in
+/// `target/idl` (`cargo xtask test` calls this right after `cargo xtask wasm`'s step).
+pub fn build() -> Result<()> {
+    let node = which("node").context("Node.js builds the web app: `cargo xtask setup` installs it")?;
+    ensure!(idl_path().is_file(), "{} is missing: run `cargo xtask build-sbf` first", idl_path().display());
+    ensure!(wasm_pkg_dir().is_dir(), "{} is missing: run `cargo xtask wasm` first", wasm_pkg_dir().display());
+    npm_ci_if_stale()?;
+    let started = Instant::now();
+    run_step(
+        Command::new(node)
+            .current_dir(app_dir())
+            .arg("build.mjs")
+            .arg("--idl")
+            .arg(idl_path())
+            .arg("--wasm-pkg")
+            .arg(wasm_pkg_dir())
+            .arg("--out")
+            .arg(out_dir()),
+        "build the web app (Codama client from the IDL, tsc --noEmit, esbuild)",
+    )?;
+    let built_in = started.elapsed();
+    report_sizes(&out_dir())?;
+    eprintln!("xtask: web app built into {} in {built_in:.1?}", out_dir().display());
+    Ok(())
+}
+
+/// `npm ci` when `node_modules` is missing or older than `package-lock.json` (npm writes
+/// `node_modules/.package-lock.json` at each install).
+fn npm_ci_if_stale() -> Result<()> {
+    let lock = app_dir().join("package-lock.json");
+    let installed = app_dir().join("node_modules").join(".package-lock.json");
+    let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
+    let lock_time = modified(&lock).with_context(|| format!("{} is missing", lock.display()))?;
+    if modified(&installed).is_some_and(|installed_time| installed_time >= lock_time) {
+        return Ok(());
+    }
+    run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(app_dir()), "npm ci in web/app")
+}
+
+/// Prints every file of the bundle (not the source maps) with its size, raw and gzipped as a
+/// web server would send it, and the totals.
+fn report_sizes(dir: &Path) -> Result<()> {
+    let assets = dir.join("assets");
+    let mut files: Vec<PathBuf> = fs::read_dir(&assets)
+        .with_context(|| format!("read {}", assets.display()))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<std::io::Result<_>>()?;
+    files.retain(|path| path.extension().is_some_and(|ext| ext == "js" || ext == "css" || ext == "wasm"));
+    files.push(dir.join("index.html"));
+    files.sort();
+    let (mut total_raw, mut total_gzipped) = (0, 0);
+    eprintln!("xtask: web app bundle in {}:", dir.display());
+    for file in &files {
+        let raw = fs::metadata(file)?.len();
+        let gzipped = gzipped_len(file)?;
+        total_raw += raw;
+        total_gzipped += gzipped;
+        eprintln!("   {:<48} {:>9} bytes ({:>6.1} KiB), {:>8} gzipped ({:>6.1} KiB)", file.strip_prefix(dir)?.display(), raw, kib(raw), gzipped, kib(gzipped));
+    }
+    eprintln!("   {:<48} {:>9} bytes ({:>6.1} KiB), {:>8} gzipped ({:>6.1} KiB)", "total", total_raw, kib(total_raw), total_gzipped, kib(total_gzipped));
+    Ok(())
+}
+
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+/// The length of `path` compressed by `gzip -9`.
+fn gzipped_len(path: &Path) -> Result<u64> {
+    let out = Command::new("gzip").arg("-9").arg("-c").arg(path).output().context("gzip")?;
+    ensure!(out.status.success(), "gzip {} failed", path.display());
+    Ok(out.stdout.len() as u64)
+}
+
+/// The first `name` on `PATH`.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
+}
