@@ -870,3 +870,68 @@ fn http_get_status(addr: SocketAddr, target: &str) -> Option<(u16, String)> {
     let status = head.strip_prefix("HTTP/1.")?.split_whitespace().nth(1)?.parse().ok()?;
     Some((status, body.to_owned()))
 }
+
+/// Joining by hand, as an operator does when the admin's tooling should see the join request
+/// first (`medshare cluster replace-node`, `mpc-node join-request`, `medshare cluster accept`).
+impl Deployment {
+    /// A new node set up by its operator (wallet, config, `mpc-node init`) but not invited and
+    /// its daemon not started. It takes the next index (`nodes.len() + 1`), which must be the
+    /// slot the admin's invitation gives it. Returns its authority's wallet.
+    pub fn prepare_node(&mut self) -> Wallet {
+        let index = u8::try_from(self.nodes.len() + 1).expect("at most 16 nodes");
+        let wallet = self.wallet(&format!("node-{index}"), 10);
+        let node = NodeProcess {
+            index,
+            authority: wallet.address,
+            metrics_addr: free_local_address(),
+            keypair: wallet.path.clone(),
+            vault: self.dir.join(format!("node-{index}-vault.json")),
+            log: self.dir.join(format!("node-{index}.log")),
+            ws_url: self.localnet.validator.rpc_pubsub_url(),
+            rpc_url: self.localnet.validator.rpc_url(),
+            rpc_urls: Vec::new(),
+            settings: BTreeMap::new(),
+            backfill_seconds: DEFAULT_BACKFILL_SECONDS,
+            child: None,
+        };
+        self.write_node_config(&node, None);
+        let config = self.node_config(index);
+        let init = self.run(&Binary::Node.path(), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
+        assert_eq!(init["authority"], wallet.address.to_string());
+        self.nodes.push(node);
+        wallet
+    }
+
+    /// What `mpc-node join-request` prints for node `index` (its vault's transport key and
+    /// proof of possession, as JSON).
+    pub fn join_request(&self, index: u8) -> String {
+        let config = self.node_config(index);
+        self.run(&Binary::Node.path(), &["join-request", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().stdout
+    }
+
+    /// Runs `medshare --url <validator> --keypair <wallet> --yes --output json <args>` with
+    /// `stdin` as its standard input (`--join-request -`).
+    pub fn medshare_with_stdin(&self, wallet: &Wallet, args: &[&str], stdin: &[u8]) -> Run {
+        let rpc = self.localnet.validator.rpc_url();
+        let mut full = vec!["--url", &rpc, "--keypair", path(&wallet.path), "--yes", "--output", "json"];
+        full.extend_from_slice(args);
+        let binary = Binary::Medshare.path();
+        let mut child = Command::new(&binary)
+            .args(&full)
+            .current_dir(&self.dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("running {}: {e}", binary.display()));
+        // written whole then closed, so that the CLI reads to the end of its input
+        child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+        let output = child.wait_with_output().expect("medshare output");
+        Run {
+            command: format!("medshare {}", full.join(" ")),
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}

@@ -1,47 +1,62 @@
 //! The web app's server for the playground (`cargo xtask localnet`) and the browser tests: the
 //! static files `cargo xtask web` built (`target/web`), the deployment's `GET /config.json`,
-//! and a content-addressed blob store for records too large to keep inline on chain.
+//! and a content-addressed blob store for records too large to keep inline on chain. Built on
+//! axum (routes) and tower-http (`ServeDir` for the files, CORS for the blob store, the
+//! security headers); it serves one browser on the loopback, not the Internet.
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /config.json` | the [`AppConfig`] it was started with, `blobUploadUrl` pointing at itself |
-//! | `PUT /blobs/<64 hex>` | the body is stored when its SHA-256 is that digest: 201 (200 when already stored); 400 `DigestMismatch`, 413 `TooLarge`, 411 `LengthRequired` otherwise |
-//! | `GET /blobs/<64 hex>` | the stored bytes, or 404 |
-//! | `GET /<path>` | a file of the site directory (`/` is `index.html`) with its content type; a path that leaves the directory is refused (400 `PathRefused`) |
+//! | `GET /config.json` | the [`AppConfig`] it was started with, `blobUploadUrl` pointing at itself; `Cache-Control: no-store` |
+//! | `PUT /blobs/<64 hex>` | the body is stored when its SHA-256 is that digest: 201 (200 when already stored); 400 `NotADigest` or `DigestMismatch`, 411 `LengthRequired`, 413 `TooLarge` otherwise |
+//! | `GET /blobs/<64 hex>` | the stored bytes (immutable: the name is their digest), or 404 `NotFound` |
+//! | `GET /<path>` | a file of the site directory (`/` is `index.html`) with its content type (`application/wasm` for the module); `index.html` is revalidated every time (`no-cache`), `assets/` (content-hashed names) is `immutable`; a path that would leave the directory is refused (400 `PathRefused`) |
+//!
+//! Every answer carries a Content-Security-Policy (see [`content_security_policy`]),
+//! `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`. Every error this
+//! server names answers with a status and a `Name: message` plain-text body. A request that is
+//! not HTTP at all is answered by hyper (a bare 400) and ends its own connection only.
 //!
 //! A record stored through it carries the URI `http://localhost:PORT/blobs/<hex>` with its
 //! digest and length; the CLI (`client/src/blob.rs`) and the web app read it back and check
-//! both. Every error answers with a status and a `Name: message` body; a malformed request
-//! ends its own connection and nothing else. HTTP/1.1 with one request per connection
-//! (`Connection: close`): this serves one browser on the loopback, not the Internet, and needs
-//! no dependency beyond tokio.
+//! both.
 
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path as UrlPath, Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
+    response::{IntoResponse, Response},
+    routing::{any, get},
+};
+use percent_encoding::percent_decode_str;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::{
     io,
     net::{Ipv4Addr, Ipv6Addr},
-    path::{Component, Path, PathBuf},
-    sync::Arc,
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-    sync::watch,
+use tokio::{net::TcpListener, sync::watch};
+use tower_http::{
+    cors::{self, CorsLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
 };
 
 /// The largest blob accepted by default: 64 MiB (sealed records are a little larger than the
 /// FHIR they hold; the CLI's FHIR limit is 16 MiB).
 pub const DEFAULT_MAX_BLOB_BYTES: u64 = 64 * 1024 * 1024;
-/// The most a request line and its headers may take.
-const MAX_HEAD_BYTES: usize = 16 * 1024;
-/// How long a client may take to send its request line and headers.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long a client may take to send a body (64 MiB over the loopback takes well under this).
+/// How long a client may take to send a blob (64 MiB over the loopback takes well under this).
 const BODY_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long unread request bytes are read and dropped after the answer, before closing.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long requests under way may take to finish once the server is dropped.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+/// `Cache-Control` of what never changes under its name: content-hashed assets, blobs.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// What the web app reads from `config.json` (web/app/src/main.tsx); `blobUploadUrl` is the
 /// server's own `/blobs/`.
@@ -83,17 +98,23 @@ pub struct WebServer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// What the connection handlers share.
+/// What the handlers share.
 struct Shared {
     site_dir: PathBuf,
     blob_dir: PathBuf,
     max_blob_bytes: u64,
     config_json: String,
+    site: ServeDir,
+    /// Makes the names of uploads under way unique, so that two uploads of the same blob at
+    /// once do not write into one file.
+    uploads: AtomicU64,
 }
 
 impl WebServer {
     /// Binds the port on 127.0.0.1 (and the same port on ::1, where the host has IPv6, since a
-    /// browser may resolve `localhost` to either), then serves on a thread of its own.
+    /// browser may resolve `localhost` to either), then serves on a thread of its own. Fails
+    /// when a directory cannot be made or read, the port is taken, or the configuration's
+    /// `rpc_url` is not an absolute URL (the Content-Security-Policy names its origin).
     pub fn start(options: WebOptions) -> io::Result<WebServer> {
         std::fs::create_dir_all(&options.blob_dir)?;
         let site_dir = options.site_dir.canonicalize().map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", options.site_dir.display())))?;
@@ -102,26 +123,52 @@ impl WebServer {
         let port = v4.local_addr()?.port();
         // best effort: a host without IPv6 still serves on 127.0.0.1
         let v6 = std::net::TcpListener::bind((Ipv6Addr::LOCALHOST, port)).ok();
-        for listener in std::iter::once(&v4).chain(v6.as_ref()) {
-            listener.set_nonblocking(true)?;
-        }
+        let policy = content_security_policy(&options.config.rpc_url, port)?;
+        let policy = HeaderValue::from_str(&policy)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("rpc_url {:?} cannot go in a header", options.config.rpc_url)))?;
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let mut listeners = Vec::new();
+        {
+            // tokio listeners are made inside the runtime that will drive them
+            let _runtime = runtime.enter();
+            for listener in std::iter::once(v4).chain(v6) {
+                listener.set_nonblocking(true)?;
+                listeners.push(TcpListener::from_std(listener)?);
+            }
+        }
         let config_json = config_json(&options.config, port);
-        let shared = Arc::new(Shared { site_dir, blob_dir, max_blob_bytes: options.max_blob_bytes, config_json: config_json.clone() });
+        // `/` and other directories are their index.html; a path ServeDir refuses (`..`, a
+        // drive prefix) is a 404 there, but `site_path_refusal` names those first
+        let site = ServeDir::new(&site_dir).append_index_html_on_directories(true);
+        let shared =
+            Arc::new(Shared { site_dir, blob_dir, max_blob_bytes: options.max_blob_bytes, config_json: config_json.clone(), site, uploads: AtomicU64::new(0) });
+        let app = router(shared, policy);
         let (stop, stopped) = watch::channel(false);
         let thread = std::thread::Builder::new().name("web-server".into()).spawn(move || {
             runtime.block_on(async move {
-                let mut listeners = Vec::new();
-                for listener in std::iter::once(v4).chain(v6) {
-                    listeners.push(tokio::spawn(accept_loop(TcpListener::from_std(listener).expect("tokio listener"), Arc::clone(&shared), stopped.clone())));
+                let mut servers = Vec::new();
+                for listener in listeners {
+                    let mut stopped = stopped.clone();
+                    let signal = async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    };
+                    servers.push(tokio::spawn(axum::serve(listener, app.clone()).with_graceful_shutdown(signal).into_future()));
                 }
                 let mut stopped = stopped;
                 let _ = stopped.wait_for(|stop| *stop).await;
-                for listener in listeners {
-                    listener.abort();
+                // requests under way may finish; a browser's idle keep-alive connections close
+                // at once, a stuck upload does not hold up the drop
+                let finished = async {
+                    for server in &mut servers {
+                        let _ = server.await;
+                    }
+                };
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, finished).await;
+                for server in servers {
+                    server.abort();
                 }
             });
-            runtime.shutdown_timeout(Duration::from_secs(1));
+            runtime.shutdown_timeout(SHUTDOWN_GRACE);
         })?;
         Ok(WebServer { port, config_json, stop, thread: Some(thread) })
     }
@@ -166,346 +213,203 @@ fn config_json(config: &AppConfig, port: u16) -> String {
     serde_json::to_string_pretty(&value).expect("JSON") + "\n"
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, Arc::clone(&shared)));
-                }
-                // out of descriptors or the like: wait a little instead of spinning
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            },
-            _ = stopped.changed() => return,
-        }
-    }
+/// The Content-Security-Policy of every answer: the app's own scripts and styles only (no
+/// inline code: the app sets no `style` attributes and has no inline script), WebAssembly
+/// compiled from its own module (`'wasm-unsafe-eval'`, without which `WebAssembly.instantiate`
+/// is refused), images from itself and `data:`/`blob:` (the QR code of the address), and
+/// requests to itself, the validator's JSON-RPC origin and the blob store's
+/// `http://localhost:PORT` (what `blobUploadUrl` says, also when the page was opened as
+/// `127.0.0.1`). The app reads the chain by polling over HTTP, so no WebSocket origin is
+/// needed. No frames, forms, `<base>` or embedding by other pages.
+pub fn content_security_policy(rpc_url: &str, port: u16) -> io::Result<String> {
+    let rpc_origin =
+        origin(rpc_url).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("rpc_url {rpc_url:?} is not an absolute http(s) URL")))?;
+    Ok(format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; \
+         connect-src 'self' {rpc_origin} http://localhost:{port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ))
 }
 
-/// An answer: status, content type, body and extra headers.
-struct Response {
-    status: u16,
-    content_type: &'static str,
-    body: Vec<u8>,
-    headers: Vec<(&'static str, String)>,
+/// `scheme://host[:port]` of an absolute http(s) URL (user information dropped: an origin has
+/// none).
+fn origin(url: &str) -> Option<String> {
+    let uri: Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str().filter(|scheme| matches!(*scheme, "http" | "https"))?;
+    let authority = uri.authority()?;
+    let host_and_port = authority.as_str().rsplit('@').next()?;
+    Some(format!("{scheme}://{host_and_port}"))
 }
 
-impl Response {
-    fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
-        Response { status, content_type, body, headers: Vec::new() }
-    }
-
-    /// An error: `Name: message` as plain text.
-    fn error(status: u16, name: &str, message: &str) -> Response {
-        Response::new(status, "text/plain; charset=utf-8", format!("{name}: {message}\n").into_bytes())
-    }
-
-    fn header(mut self, name: &'static str, value: impl Into<String>) -> Response {
-        self.headers.push((name, value.into()));
-        self
-    }
+/// The routes, then the headers every answer carries.
+fn router(shared: Arc<Shared>, policy: HeaderValue) -> Router {
+    // the app may be opened as 127.0.0.1 while config.json says localhost: both may upload
+    let blob_cors = CorsLayer::new()
+        .allow_origin(cors::Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::PUT])
+        .allow_headers([header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600));
+    Router::new()
+        .route("/config.json", get(serve_config).fallback(|method: Method| async move { method_not_allowed(&method, "GET, HEAD") }))
+        // `*name` rather than `name`: `/blobs/a/b` is then a named NotADigest too
+        .route(
+            "/blobs/{*name}",
+            get(get_blob).put(put_blob).fallback(|method: Method| async move { method_not_allowed(&method, "GET, HEAD, PUT, OPTIONS") }).layer(blob_cors),
+        )
+        .fallback(any(static_file))
+        .with_state(shared)
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, policy))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }
 
-/// The request line and the headers this server uses.
-#[derive(Debug)]
-struct Head {
-    method: String,
-    path: String,
-    content_length: Option<u64>,
-    chunked: bool,
-    expect_continue: bool,
+/// An error: `Name: message` as plain text.
+fn named_error(status: StatusCode, name: &str, message: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{name}: {message}\n")).into_response()
 }
 
-async fn serve_connection(mut stream: TcpStream, shared: Arc<Shared>) {
-    let (response, send_body) = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut stream)).await {
-        Err(_) => (Response::error(408, "RequestTimeout", "the request's headers took too long"), true),
-        Ok(Err(response)) => (response, true),
-        Ok(Ok((head, leftover))) => {
-            // HEAD: the headers GET would send, without the bytes
-            let send_body = head.method != "HEAD";
-            (route(&mut stream, &shared, head, leftover).await, send_body)
-        }
+fn method_not_allowed(method: &Method, allowed: &'static str) -> Response {
+    let mut response = named_error(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", &format!("{method} is not served here (allowed: {allowed})"));
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
+    response
+}
+
+async fn serve_config(State(shared): State<Arc<Shared>>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], shared.config_json.clone()).into_response()
+}
+
+/// A file of the site, by `ServeDir` (content type, `Last-Modified`, conditional and range
+/// requests, HEAD), once [`site_path_refusal`] has let the path through; its bare 404 and 405
+/// become named errors, and the answer gets its cache policy.
+async fn static_file(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        return method_not_allowed(request.method(), "GET, HEAD");
+    }
+    let path = request.uri().path().to_owned();
+    if let Some(refusal) = site_path_refusal(&shared.site_dir, &path).await {
+        return refusal;
+    }
+    let response = match shared.site.clone().try_call(request).await {
+        Ok(response) => response,
+        Err(error) => return named_error(StatusCode::INTERNAL_SERVER_ERROR, "ReadFailed", &format!("{path}: {error}")),
     };
-    if write_response(&mut stream, response, send_body).await.is_ok() && stream.shutdown().await.is_ok() {
-        // A refused request may leave a body unread; closing a socket with unread bytes resets
-        // the connection, and the client could lose the answer: read what is left first.
-        let mut sink = [0u8; 16 * 1024];
-        let drain = async { while matches!(stream.read(&mut sink).await, Ok(read) if read > 0) {} };
-        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
+    if response.status() == StatusCode::NOT_FOUND {
+        return named_error(StatusCode::NOT_FOUND, "NotFound", &format!("{path} is not part of the web app"));
     }
+    let (mut parts, body) = response.into_parts();
+    // a text type without a charset would leave the browser to guess the encoding
+    if let Some(content_type) = parts.headers.get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok())
+        && (content_type.starts_with("text/") || content_type == "application/json")
+        && !content_type.contains("charset")
+        && let Ok(with_charset) = HeaderValue::from_str(&format!("{content_type}; charset=utf-8"))
+    {
+        parts.headers.insert(header::CONTENT_TYPE, with_charset);
+    }
+    if parts.status.is_success() || parts.status == StatusCode::NOT_MODIFIED {
+        // hashed names under assets/ never change content; the rest is checked every time
+        let cache = if path.starts_with("/assets/") { IMMUTABLE } else { "no-cache" };
+        parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    }
+    Response::from_parts(parts, Body::new(body))
 }
 
-/// Reads up to the end of the headers; returns them and the body bytes read with them.
-async fn read_head(stream: &mut TcpStream) -> Result<(Head, Vec<u8>), Response> {
-    let mut buffer = Vec::with_capacity(1024);
-    let end = loop {
-        let mut chunk = [0u8; 2048];
-        let read = stream.read(&mut chunk).await.map_err(|e| Response::error(400, "BadRequest", &e.to_string()))?;
-        if read == 0 {
-            return Err(Response::error(400, "BadRequest", "the connection closed before the end of the headers"));
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-        let end = buffer.windows(4).position(|window| window == b"\r\n\r\n");
-        if end.unwrap_or(buffer.len()) > MAX_HEAD_BYTES {
-            return Err(Response::error(431, "HeadersTooLarge", &format!("the request line and headers exceed {MAX_HEAD_BYTES} bytes")));
-        }
-        if let Some(end) = end {
-            break end;
-        }
+/// Why a URL path may not name a file of the site, as a 400 `PathRefused`: not UTF-8 once
+/// `%`-decoded, a NUL or backslash, a `..` segment (also spelled `%2e%2e`), or a symbolic
+/// link inside the site that resolves outside it. `ServeDir` refuses the first three itself
+/// but as a bare 404, and follows links; this names the refusal and keeps to the directory.
+async fn site_path_refusal(site_dir: &Path, path: &str) -> Option<Response> {
+    let refused = |why: &str| Some(named_error(StatusCode::BAD_REQUEST, "PathRefused", &format!("{path}: {why}")));
+    let Ok(decoded) = percent_decode_str(path).decode_utf8() else {
+        return refused("not UTF-8 once %-decoded");
     };
-    let leftover = buffer.split_off(end + 4);
-    let text = std::str::from_utf8(&buffer[..end]).map_err(|_| Response::error(400, "BadRequest", "the headers are not UTF-8"))?;
-    parse_head(text).map(|head| (head, leftover))
-}
-
-/// Parses `METHOD TARGET HTTP/1.x` and the headers.
-fn parse_head(text: &str) -> Result<Head, Response> {
-    let mut lines = text.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(Response::error(400, "BadRequest", "the request line is not `METHOD TARGET HTTP/1.1`"));
-    };
-    if !version.starts_with("HTTP/1.") || method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(Response::error(400, "BadRequest", "the request line is not `METHOD TARGET HTTP/1.1`"));
+    if decoded.contains(['\0', '\\']) {
+        return refused("a NUL or a backslash");
     }
-    let path = target.split(['?', '#']).next().unwrap_or_default();
-    if !path.starts_with('/') {
-        return Err(Response::error(400, "BadRequest", "the request target must be an absolute path"));
-    }
-    let mut head = Head { method: method.to_owned(), path: path.to_owned(), content_length: None, chunked: false, expect_continue: false };
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(Response::error(400, "BadRequest", &format!("a header line without a colon: {line:?}")));
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => {
-                let length = value.parse().map_err(|_| Response::error(400, "BadRequest", &format!("Content-Length {value:?} is not a number")))?;
-                if head.content_length.is_some_and(|seen| seen != length) {
-                    return Err(Response::error(400, "BadRequest", "two different Content-Length headers"));
-                }
-                head.content_length = Some(length);
-            }
-            "transfer-encoding" => head.chunked = value.to_ascii_lowercase().contains("chunked"),
-            "expect" => head.expect_continue = value.eq_ignore_ascii_case("100-continue"),
-            _ => {}
+    let mut file = site_dir.to_path_buf();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return refused("`..` would leave the web app's directory"),
+            name => file.push(name),
         }
     }
-    Ok(head)
-}
-
-async fn route(stream: &mut TcpStream, shared: &Shared, head: Head, leftover: Vec<u8>) -> Response {
-    let path = match decode_path(&head.path) {
-        Ok(path) => path,
-        Err(response) => return response,
-    };
-    if let Some(digest) = path.strip_prefix("/blobs/") {
-        let cors = |response: Response| {
-            // the app may be opened as 127.0.0.1 while config.json says localhost: both may upload
-            response.header("Access-Control-Allow-Origin", "*")
-        };
-        return cors(match head.method.as_str() {
-            "PUT" => put_blob(stream, shared, &head, digest, leftover).await,
-            "GET" | "HEAD" => get_blob(shared, digest).await,
-            "OPTIONS" => Response::new(204, "text/plain", Vec::new())
-                .header("Access-Control-Allow-Methods", "GET, HEAD, PUT, OPTIONS")
-                .header("Access-Control-Allow-Headers", "content-type")
-                .header("Access-Control-Max-Age", "600"),
-            other => method_not_allowed(other, "GET, HEAD, PUT, OPTIONS"),
-        });
-    }
-    if head.method != "GET" && head.method != "HEAD" {
-        return method_not_allowed(&head.method, "GET, HEAD");
-    }
-    if path == "/config.json" {
-        return Response::new(200, "application/json", shared.config_json.clone().into_bytes()).header("Cache-Control", "no-store");
-    }
-    static_file(shared, &path).await
-}
-
-fn method_not_allowed(method: &str, allowed: &str) -> Response {
-    Response::error(405, "MethodNotAllowed", &format!("{method} is not served here (allowed: {allowed})")).header("Allow", allowed)
-}
-
-/// The request path with `%XX` escapes decoded; refused when it is not UTF-8 or holds a NUL
-/// or a backslash (the separators checked later are `/` only).
-fn decode_path(raw: &str) -> Result<String, Response> {
-    let refused = |why: &str| Response::error(400, "PathRefused", &format!("{raw}: {why}"));
-    let bytes = raw.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] == b'%' {
-            let hex = bytes.get(index + 1..index + 3).and_then(|pair| std::str::from_utf8(pair).ok()).and_then(|pair| u8::from_str_radix(pair, 16).ok());
-            decoded.push(hex.ok_or_else(|| refused("a malformed %-escape"))?);
-            index += 3;
-        } else {
-            decoded.push(bytes[index]);
-            index += 1;
-        }
-    }
-    let path = String::from_utf8(decoded).map_err(|_| refused("not UTF-8"))?;
-    if path.contains('\0') || path.contains('\\') {
-        return Err(refused("a NUL or backslash"));
-    }
-    Ok(path)
-}
-
-/// The file of the site directory a URL path names: only normal components, and the result
-/// (symbolic links resolved) still inside the site directory.
-async fn static_file(shared: &Shared, path: &str) -> Response {
-    let relative = if path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() };
-    let mut file = shared.site_dir.clone();
-    for component in Path::new(relative.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => file.push(part),
-            Component::CurDir => {}
-            _ => return Response::error(400, "PathRefused", &format!("{path}: only plain names may follow the site root")),
-        }
-    }
-    let Ok(resolved) = tokio::fs::canonicalize(&file).await else {
-        return Response::error(404, "NotFound", &format!("{path} is not part of the web app"));
-    };
-    if !resolved.starts_with(&shared.site_dir) {
-        return Response::error(400, "PathRefused", &format!("{path} leaves the web app's directory"));
-    }
-    if !tokio::fs::metadata(&resolved).await.is_ok_and(|meta| meta.is_file()) {
-        return Response::error(404, "NotFound", &format!("{path} is not a file of the web app"));
-    }
-    match tokio::fs::read(&resolved).await {
-        Ok(bytes) => {
-            // hashed names under assets/ never change content; the rest is checked every time
-            let cache = if path.starts_with("/assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-            Response::new(200, content_type(&resolved), bytes).header("Cache-Control", cache)
-        }
-        Err(error) => Response::error(500, "ReadFailed", &format!("{path}: {error}")),
-    }
-}
-
-/// The content type by file extension (`application/wasm` matters: browsers compile a module
-/// while it downloads only with that type).
-pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|ext| ext.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js" | "mjs") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json" | "map") => "application/json",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ico") => "image/x-icon",
-        Some("txt") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
+    match tokio::fs::canonicalize(&file).await {
+        Ok(resolved) if !resolved.starts_with(site_dir) => refused("a link out of the web app's directory"),
+        // missing: ServeDir answers NotFound
+        _ => None,
     }
 }
 
 /// A blob name: 64 hex digits (SHA-256), lower-cased.
-fn parse_digest(text: &str) -> Result<String, Response> {
-    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(text.to_ascii_lowercase())
-    } else {
-        Err(Response::error(400, "NotADigest", &format!("/blobs/{text}: a blob is named by its SHA-256 as 64 hex digits")))
-    }
+fn parse_digest(text: &str) -> Option<String> {
+    (text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| text.to_ascii_lowercase())
 }
 
-async fn put_blob(stream: &mut TcpStream, shared: &Shared, head: &Head, digest: &str, mut body: Vec<u8>) -> Response {
-    let digest = match parse_digest(digest) {
-        Ok(digest) => digest,
-        Err(response) => return response,
+fn not_a_digest(text: &str) -> Response {
+    named_error(StatusCode::BAD_REQUEST, "NotADigest", &format!("/blobs/{text}: a blob is named by its SHA-256 as 64 hex digits"))
+}
+
+/// `PUT /blobs/<digest>`: the length is checked from the headers before a byte of the body is
+/// read, the body against the digest before it is stored.
+async fn put_blob(State(shared): State<Arc<Shared>>, UrlPath(name): UrlPath<String>, headers: HeaderMap, body: Body) -> Response {
+    let Some(digest) = parse_digest(&name) else {
+        return not_a_digest(&name);
     };
-    if head.chunked {
-        return Response::error(411, "LengthRequired", "send the blob with a Content-Length, not chunked");
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return named_error(StatusCode::LENGTH_REQUIRED, "LengthRequired", "send the blob with a Content-Length, not chunked");
     }
-    let Some(length) = head.content_length else {
-        return Response::error(411, "LengthRequired", "a blob upload needs a Content-Length");
+    // hyper has refused a malformed or doubled Content-Length already
+    let Some(length) = headers.get(header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()).and_then(|value| value.parse::<u64>().ok()) else {
+        return named_error(StatusCode::LENGTH_REQUIRED, "LengthRequired", "a blob upload needs a Content-Length");
     };
     if length > shared.max_blob_bytes {
-        return Response::error(413, "TooLarge", &format!("{length} bytes is more than this store's limit of {} bytes", shared.max_blob_bytes));
+        return named_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TooLarge",
+            &format!("{length} bytes is more than this store's limit of {} bytes", shared.max_blob_bytes),
+        );
     }
-    if head.expect_continue && body.is_empty() && stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await.is_err() {
-        return Response::error(400, "BadRequest", "the connection closed");
-    }
-    let length = length as usize;
-    if body.len() > length {
-        return Response::error(400, "BadRequest", "more bytes than the Content-Length");
-    }
-    let start = body.len();
-    body.resize(length, 0);
-    match tokio::time::timeout(BODY_TIMEOUT, stream.read_exact(&mut body[start..])).await {
-        Err(_) => return Response::error(408, "RequestTimeout", "the blob took too long to arrive"),
-        Ok(Err(error)) => return Response::error(400, "BadRequest", &format!("the body ended early: {error}")),
-        Ok(Ok(_)) => {}
-    }
+    let body = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, shared.max_blob_bytes as usize)).await {
+        Err(_) => return named_error(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", "the blob took too long to arrive"),
+        Ok(Err(error)) => return named_error(StatusCode::BAD_REQUEST, "BadRequest", &format!("the body could not be read: {error}")),
+        Ok(Ok(body)) => body,
+    };
     let actual = hex::encode(Sha256::digest(&body));
     if actual != digest {
-        return Response::error(400, "DigestMismatch", &format!("the body's SHA-256 is {actual}, not {digest}"));
+        return named_error(StatusCode::BAD_REQUEST, "DigestMismatch", &format!("the body's SHA-256 is {actual}, not {digest}"));
     }
     let path = shared.blob_dir.join(&digest);
-    let answer = |status| {
-        let value = json!({ "sha256": digest, "length": length, "path": format!("/blobs/{digest}") });
-        Response::new(status, "application/json", (value.to_string() + "\n").into_bytes())
+    let answer = |status: StatusCode| {
+        let value = json!({ "sha256": digest, "length": body.len(), "path": format!("/blobs/{digest}") });
+        (status, [(header::CONTENT_TYPE, "application/json")], value.to_string() + "\n").into_response()
     };
     if tokio::fs::metadata(&path).await.is_ok_and(|meta| meta.is_file()) {
-        return answer(200);
+        return answer(StatusCode::OK);
     }
     // written aside then renamed: a reader never sees half a blob
-    let partial = shared.blob_dir.join(format!(".{digest}.{}.partial", std::process::id()));
+    let upload = shared.uploads.fetch_add(1, Ordering::Relaxed);
+    let partial = shared.blob_dir.join(format!(".{digest}.{}.{upload}.partial", std::process::id()));
     let stored = async {
         tokio::fs::write(&partial, &body).await?;
         tokio::fs::rename(&partial, &path).await
     };
     match stored.await {
-        Ok(()) => answer(201),
+        Ok(()) => answer(StatusCode::CREATED),
         Err(error) => {
             let _ = tokio::fs::remove_file(&partial).await;
-            Response::error(500, "StoreFailed", &error.to_string())
+            named_error(StatusCode::INTERNAL_SERVER_ERROR, "StoreFailed", &error.to_string())
         }
     }
 }
 
-async fn get_blob(shared: &Shared, digest: &str) -> Response {
-    let digest = match parse_digest(digest) {
-        Ok(digest) => digest,
-        Err(response) => return response,
+/// `GET /blobs/<digest>` (HEAD too: axum sends GET's headers without the body).
+async fn get_blob(State(shared): State<Arc<Shared>>, UrlPath(name): UrlPath<String>) -> Response {
+    let Some(digest) = parse_digest(&name) else {
+        return not_a_digest(&name);
     };
     match tokio::fs::read(shared.blob_dir.join(&digest)).await {
-        Ok(bytes) => Response::new(200, "application/octet-stream", bytes).header("Cache-Control", "public, max-age=31536000, immutable"),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Response::error(404, "NotFound", &format!("no blob {digest}")),
-        Err(error) => Response::error(500, "ReadFailed", &error.to_string()),
-    }
-}
-
-async fn write_response(stream: &mut TcpStream, response: Response, send_body: bool) -> io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n",
-        response.status,
-        reason(response.status),
-        response.content_type
-    );
-    for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str(&format!("Content-Length: {}\r\n\r\n", response.body.len()));
-    stream.write_all(head.as_bytes()).await?;
-    if send_body {
-        stream.write_all(&response.body).await?;
-    }
-    stream.flush().await
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        411 => "Length Required",
-        413 => "Content Too Large",
-        431 => "Request Header Fields Too Large",
-        _ => "Internal Server Error",
+        Ok(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream"), (header::CACHE_CONTROL, IMMUTABLE)], bytes).into_response(),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => named_error(StatusCode::NOT_FOUND, "NotFound", &format!("no blob {digest}")),
+        Err(error) => named_error(StatusCode::INTERNAL_SERVER_ERROR, "ReadFailed", &error.to_string()),
     }
 }
 
@@ -515,6 +419,7 @@ mod tests {
     use std::{
         io::{Read, Write},
         net::SocketAddr,
+        time::Instant,
     };
 
     /// The address a server on `port` answers on over IPv4.
@@ -544,7 +449,8 @@ mod tests {
         }
     }
 
-    fn fixture(name: &str, max_blob_bytes: u64) -> Fixture {
+    /// A site with an index, hashed assets and a secret next to (not in) it.
+    fn site(name: &str) -> PathBuf {
         let root = std::env::temp_dir().join(format!("medshare-web-test-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let site = root.join("site");
@@ -555,17 +461,22 @@ mod tests {
         std::fs::write(site.join("assets").join("style-DEF.css"), "body{}").unwrap();
         // what a traversal would reach: next to the site, not in it
         std::fs::write(root.join("secret.txt"), "SECRET").unwrap();
-        let server = WebServer::start(WebOptions { site_dir: site, blob_dir: root.join("blobs"), port: 0, config: config(), max_blob_bytes }).unwrap();
+        root
+    }
+
+    fn fixture(name: &str, max_blob_bytes: u64) -> Fixture {
+        let root = site(name);
+        let server =
+            WebServer::start(WebOptions { site_dir: root.join("site"), blob_dir: root.join("blobs"), port: 0, config: config(), max_blob_bytes }).unwrap();
         Fixture { root, server }
     }
 
-    /// Status, headers (lower-cased names) and body of one raw request.
+    /// Status, headers (lower-cased names) and body of one raw request; the server closes the
+    /// connection after it (`Connection: close`, or a request it cannot parse).
     fn request(port: u16, raw: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut stream = std::net::TcpStream::connect(loopback(port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         stream.write_all(raw).unwrap();
-        // as a client that has said everything does (the server then stops reading at once)
-        stream.shutdown(std::net::Shutdown::Write).unwrap();
         let mut answer = Vec::new();
         stream.read_to_end(&mut answer).unwrap();
         let end = answer.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
@@ -577,18 +488,21 @@ mod tests {
     }
 
     fn get(port: u16, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        request(port, format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+        request(port, format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").as_bytes())
     }
 
-    fn put(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        let mut raw = format!("PUT {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    fn put(port: u16, path: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let mut raw = format!("PUT {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
         raw.extend_from_slice(body);
-        let (status, _, body) = request(port, &raw);
-        (status, body)
+        request(port, &raw)
     }
 
     fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
         headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no {name} header in {headers:?}"))
+    }
+
+    fn text(body: Vec<u8>) -> String {
+        String::from_utf8(body).unwrap()
     }
 
     #[test]
@@ -606,7 +520,12 @@ mod tests {
         assert_eq!(config["keyDomain"], format!("localhost:{port}"), "the key domain a browser at the server's URL derives for");
         assert_eq!(config["blobUploadUrl"], format!("http://localhost:{port}/blobs/"));
         assert_eq!(config["chain"], "solana:localnet");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(f.server.config_json()).unwrap(), config);
         assert_eq!(f.server.url(), format!("http://localhost:{port}"));
+        let (status, headers, body) = put(port, "/config.json", b"{}");
+        assert_eq!(status, 405);
+        assert_eq!(header(&headers, "allow"), "GET, HEAD");
+        assert!(text(body).starts_with("MethodNotAllowed: PUT"));
     }
 
     #[test]
@@ -615,20 +534,35 @@ mod tests {
         let port = f.server.port();
         let body = b"sealed record bytes".repeat(1000);
         let digest = hex::encode(Sha256::digest(&body));
-        let (status, answer) = put(port, &format!("/blobs/{digest}"), &body);
+        let (status, headers, answer) = put(port, &format!("/blobs/{digest}"), &body);
         assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+        assert_eq!(header(&headers, "access-control-allow-origin"), "*");
         let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
         assert_eq!(answer["sha256"], digest.as_str());
         assert_eq!(answer["length"], body.len());
+        assert_eq!(answer["path"], format!("/blobs/{digest}"));
         // the same bytes again: already there
         assert_eq!(put(port, &format!("/blobs/{digest}"), &body).0, 200);
         // upper-case hex names the same blob
         let (status, headers, read) = get(port, &format!("/blobs/{}", digest.to_ascii_uppercase()));
         assert_eq!(status, 200);
         assert_eq!(header(&headers, "content-type"), "application/octet-stream");
+        assert_eq!(header(&headers, "cache-control"), IMMUTABLE);
         assert_eq!(header(&headers, "access-control-allow-origin"), "*");
         assert_eq!(read, body);
         assert_eq!(std::fs::read(f.root.join("blobs").join(&digest)).unwrap(), body);
+        let leftovers: Vec<_> = std::fs::read_dir(f.root.join("blobs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, [std::ffi::OsString::from(&digest)], "no partial upload left behind");
+        // a browser's CORS preflight for the upload from another origin (127.0.0.1 vs localhost)
+        let preflight = format!(
+            "OPTIONS /blobs/{digest} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: content-type\r\n\r\n"
+        );
+        let (status, headers, _) = request(port, preflight.as_bytes());
+        assert_eq!(status, 200);
+        assert_eq!(header(&headers, "access-control-allow-origin"), "*");
+        assert!(header(&headers, "access-control-allow-methods").contains("PUT"), "{headers:?}");
+        assert_eq!(header(&headers, "access-control-allow-headers"), "content-type");
     }
 
     #[test]
@@ -636,16 +570,22 @@ mod tests {
         let f = fixture("digest", DEFAULT_MAX_BLOB_BYTES);
         let port = f.server.port();
         let claimed = hex::encode(Sha256::digest(b"what the record should be"));
-        let (status, answer) = put(port, &format!("/blobs/{claimed}"), b"something else");
+        let (status, headers, answer) = put(port, &format!("/blobs/{claimed}"), b"something else");
         assert_eq!(status, 400);
-        let answer = String::from_utf8(answer).unwrap();
+        assert_eq!(header(&headers, "access-control-allow-origin"), "*", "the browser may read why");
+        let answer = text(answer);
         assert!(answer.starts_with("DigestMismatch: "), "{answer}");
         assert!(answer.contains(&hex::encode(Sha256::digest(b"something else"))), "{answer}");
-        assert_eq!(get(port, &format!("/blobs/{claimed}")).0, 404);
-        // a name that is not a digest at all
-        let (status, answer) = put(port, "/blobs/not-a-digest", b"x");
-        assert_eq!(status, 400);
-        assert!(String::from_utf8(answer).unwrap().starts_with("NotADigest: "));
+        let (status, _, answer) = get(port, &format!("/blobs/{claimed}"));
+        assert_eq!(status, 404);
+        assert!(text(answer).starts_with("NotFound: no blob "));
+        // names that are not a digest at all
+        for name in ["not-a-digest", &claimed[..63], &format!("{claimed}0"), &format!("{}/{}", &claimed[..32], &claimed[32..])] {
+            let (status, _, answer) = put(port, &format!("/blobs/{name}"), b"x");
+            assert_eq!(status, 400, "{name}");
+            assert!(text(answer).starts_with("NotADigest: "), "{name}");
+        }
+        assert_eq!(std::fs::read_dir(f.root.join("blobs")).unwrap().count(), 0, "nothing stored");
     }
 
     #[test]
@@ -654,17 +594,17 @@ mod tests {
         let port = f.server.port();
         let body = vec![7u8; 1025];
         let digest = hex::encode(Sha256::digest(&body));
-        let (status, answer) = put(port, &format!("/blobs/{digest}"), &body);
+        let (status, _, answer) = put(port, &format!("/blobs/{digest}"), &body);
         assert_eq!(status, 413);
-        assert!(String::from_utf8(answer).unwrap().starts_with("TooLarge: 1025 bytes"));
+        assert!(text(answer).starts_with("TooLarge: 1025 bytes"));
         assert_eq!(get(port, &format!("/blobs/{digest}")).0, 404);
         // exactly at the limit is fine
         let body = vec![7u8; 1024];
         assert_eq!(put(port, &format!("/blobs/{}", hex::encode(Sha256::digest(&body))), &body).0, 201);
-        let chunked = format!("PUT /blobs/{digest} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        let chunked = format!("PUT /blobs/{digest} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
         let (status, _, answer) = request(port, chunked.as_bytes());
         assert_eq!(status, 411);
-        assert!(String::from_utf8(answer).unwrap().starts_with("LengthRequired: "));
+        assert!(text(answer).starts_with("LengthRequired: "));
     }
 
     #[test]
@@ -673,70 +613,159 @@ mod tests {
         let port = f.server.port();
         // a symbolic link inside the site that points out of it
         std::os::unix::fs::symlink(f.root.join("secret.txt"), f.root.join("site").join("link.txt")).unwrap();
-        for path in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/assets/%2E%2E/%2E%2E/secret.txt", "/..%2fsecret.txt", "/link.txt"] {
+        for path in [
+            "/../secret.txt",
+            "/assets/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/assets/%2E%2E/%2E%2E/secret.txt",
+            "/..%2fsecret.txt",
+            "/link.txt",
+            "/%5c..%5csecret.txt",
+            "/a%00b",
+            "/%ff",
+        ] {
             let (status, _, body) = get(port, path);
             assert_eq!(status, 400, "{path}");
-            let body = String::from_utf8(body).unwrap();
+            let body = text(body);
             assert!(body.starts_with("PathRefused: "), "{path}: {body}");
             assert!(!body.contains("SECRET"), "{path}");
         }
-        for path in ["/%5c..%5csecret.txt", "/a%00b", "/%zz"] {
-            assert_eq!(get(port, path).0, 400, "{path}");
-        }
+        // a malformed escape is a plain (missing) name
+        let (status, _, body) = get(port, "/%zz");
+        assert_eq!(status, 404);
+        assert!(text(body).starts_with("NotFound: /%zz"));
         assert_eq!(get(port, "/missing.js").0, 404);
-        assert_eq!(get(port, "/assets").0, 404, "a directory is not a file");
+        // a directory is not a file: its index.html, which assets/ has not
+        let (status, headers, _) = get(port, "/assets");
+        assert_eq!((status, header(&headers, "location")), (307, "/assets/"));
+        assert_eq!(get(port, "/assets/").0, 404);
     }
 
     #[test]
-    fn files_are_served_with_their_content_types() {
+    fn files_are_served_with_their_content_types_and_cache_policy() {
         let f = fixture("types", DEFAULT_MAX_BLOB_BYTES);
         let port = f.server.port();
         let cases = [
             ("/", "text/html; charset=utf-8", "no-cache"),
             ("/index.html", "text/html; charset=utf-8", "no-cache"),
-            ("/assets/main-ABC.js", "text/javascript; charset=utf-8", "public, max-age=31536000, immutable"),
-            ("/assets/style-DEF.css", "text/css; charset=utf-8", "public, max-age=31536000, immutable"),
-            ("/assets/medshare_wasm_bg-123.wasm", "application/wasm", "public, max-age=31536000, immutable"),
+            ("/assets/main-ABC.js", "text/javascript; charset=utf-8", IMMUTABLE),
+            ("/assets/style-DEF.css", "text/css; charset=utf-8", IMMUTABLE),
+            ("/assets/medshare_wasm_bg-123.wasm", "application/wasm", IMMUTABLE),
         ];
         for (path, content_type, cache) in cases {
             let (status, headers, body) = get(port, path);
             assert_eq!(status, 200, "{path}");
             assert_eq!(header(&headers, "content-type"), content_type, "{path}");
             assert_eq!(header(&headers, "cache-control"), cache, "{path}");
-            assert_eq!(header(&headers, "x-content-type-options"), "nosniff");
             assert_eq!(header(&headers, "content-length"), body.len().to_string());
         }
         assert_eq!(get(port, "/assets/medshare_wasm_bg-123.wasm").2, b"\0asm\x01\0\0\0");
+        assert_eq!(text(get(port, "/").2), "<!doctype html><title>MedShare</title>");
         // HEAD: the headers of GET, no body
-        let (status, headers, body) = request(port, b"HEAD /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        let (status, headers, body) = request(port, b"HEAD /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         assert_eq!((status, body.len()), (200, 0));
         assert_eq!(header(&headers, "content-length"), "38");
+        // a revalidation of index.html: unchanged, so no body
+        let last_modified = header(&get(port, "/index.html").1, "last-modified").to_owned();
+        let conditional = format!("GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nIf-Modified-Since: {last_modified}\r\n\r\n");
+        let (status, headers, body) = request(port, conditional.as_bytes());
+        assert_eq!((status, body.len()), (304, 0));
+        assert_eq!(header(&headers, "cache-control"), "no-cache");
+    }
+
+    #[test]
+    fn every_answer_carries_the_content_security_policy_and_security_headers() {
+        let f = fixture("headers", 1024);
+        let port = f.server.port();
+        let policy = format!(
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; \
+             connect-src 'self' http://127.0.0.1:8899 http://localhost:{port}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        );
+        let body = vec![1u8; 10];
+        let digest = hex::encode(Sha256::digest(&body));
+        let answers = [
+            ("index", get(port, "/")),
+            ("asset", get(port, "/assets/main-ABC.js")),
+            ("config", get(port, "/config.json")),
+            ("missing file", get(port, "/missing")),
+            ("refused path", get(port, "/%2e%2e/secret.txt")),
+            ("stored blob", put(port, &format!("/blobs/{digest}"), &body)),
+            ("read blob", get(port, &format!("/blobs/{digest}"))),
+            ("too large", put(port, &format!("/blobs/{digest}"), &[0u8; 1025])),
+            ("wrong method", request(port, b"DELETE / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")),
+        ];
+        for (what, (status, headers, _)) in answers {
+            assert!(status > 0, "{what}");
+            assert_eq!(header(&headers, "content-security-policy"), policy, "{what}");
+            assert_eq!(header(&headers, "x-content-type-options"), "nosniff", "{what}");
+            assert_eq!(header(&headers, "referrer-policy"), "no-referrer", "{what}");
+        }
+    }
+
+    #[test]
+    fn the_policy_names_the_rpc_origin_and_a_start_without_one_is_refused() {
+        let policy = content_security_policy("https://user:secret@rpc.example.org:8443/path?key=1", 8080).unwrap();
+        assert!(policy.contains("connect-src 'self' https://rpc.example.org:8443 http://localhost:8080;"), "{policy}");
+        assert!(!policy.contains("secret") && !policy.contains("key=1"), "only the origin: {policy}");
+        assert!(content_security_policy("http://127.0.0.1:8899", 1).unwrap().contains(" http://127.0.0.1:8899 "));
+        for bad in ["127.0.0.1:8899", "/rpc", "ftp://example.org", "not a url", "http://a b"] {
+            assert!(content_security_policy(bad, 8080).is_err(), "{bad}");
+        }
+        let root = site("bad-rpc");
+        let options = WebOptions {
+            site_dir: root.join("site"),
+            blob_dir: root.join("blobs"),
+            port: 0,
+            config: AppConfig { rpc_url: "localhost:8899".into(), ..config() },
+            max_blob_bytes: 1,
+        };
+        let error = WebServer::start(options).err().expect("refused");
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(error.kind(), io::ErrorKind::InvalidInput);
+        assert!(error.to_string().contains("\"localhost:8899\" is not an absolute http(s) URL"), "{error}");
     }
 
     #[test]
     fn bad_requests_get_named_errors_and_the_server_keeps_serving() {
         let f = fixture("bad", DEFAULT_MAX_BLOB_BYTES);
         let port = f.server.port();
-        let (status, _, body) = request(port, b"NONSENSE\r\n\r\n");
-        assert_eq!(status, 400);
-        assert!(String::from_utf8(body).unwrap().starts_with("BadRequest: "));
-        let (status, headers, _) = request(port, b"DELETE /index.html HTTP/1.1\r\n\r\n");
+        // not HTTP: hyper's own 400, on that connection only
+        assert_eq!(request(port, b"NONSENSE\r\n\r\n").0, 400);
+        assert_eq!(request(port, b"GET / HTTP/1.1\r\nContent-Length: x\r\nConnection: close\r\n\r\n").0, 400);
+        let (status, headers, body) = request(port, b"DELETE /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         assert_eq!(status, 405);
         assert_eq!(header(&headers, "allow"), "GET, HEAD");
-        let (status, _, _) = request(port, format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD_BYTES)).as_bytes());
-        assert_eq!(status, 431);
-        // a client that connects and leaves without a word
+        assert!(text(body).starts_with("MethodNotAllowed: DELETE"));
+        let (status, headers, body) = request(port, b"PATCH /blobs/00 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        assert_eq!(status, 405);
+        assert_eq!(header(&headers, "allow"), "GET, HEAD, PUT, OPTIONS");
+        assert!(text(body).starts_with("MethodNotAllowed: PATCH"));
+        // a client that connects and leaves without a word, and one that stops mid-body
         drop(std::net::TcpStream::connect(loopback(port)).unwrap());
-        let (status, headers, _) = request(port, b"OPTIONS /blobs/00 HTTP/1.1\r\n\r\n");
-        assert_eq!(status, 204);
-        assert!(header(&headers, "access-control-allow-methods").contains("PUT"));
-        assert_eq!(get(port, "/index.html").0, 200, "still serving");
+        let mut cut = std::net::TcpStream::connect(loopback(port)).unwrap();
+        cut.write_all(format!("PUT /blobs/{} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabc", "0".repeat(64)).as_bytes()).unwrap();
+        drop(cut);
+        let (status, _, body) = get(port, "/index.html");
+        assert_eq!((status, text(body).as_str()), (200, "<!doctype html><title>MedShare</title>"), "still serving");
     }
 
     #[test]
-    fn content_types_by_extension() {
-        assert_eq!(content_type(Path::new("a/b.WASM")), "application/wasm");
-        assert_eq!(content_type(Path::new("x.js.map")), "application/json");
-        assert_eq!(content_type(Path::new("LICENSE")), "application/octet-stream");
+    fn dropping_the_server_does_not_wait_for_an_idle_browser_connection() {
+        let root = site("stop");
+        let server =
+            WebServer::start(WebOptions { site_dir: root.join("site"), blob_dir: root.join("blobs"), port: 0, config: config(), max_blob_bytes: 1 }).unwrap();
+        let port = server.port();
+        // a browser keeps its connection open after a request (keep-alive)
+        let mut browser = std::net::TcpStream::connect(loopback(port)).unwrap();
+        browser.write_all(b"GET /config.json HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+        browser.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut first = [0u8; 12];
+        browser.read_exact(&mut first).unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        let started = Instant::now();
+        drop(server);
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(started.elapsed() < SHUTDOWN_GRACE * 3, "stopped in {:?}", started.elapsed());
+        assert!(std::net::TcpStream::connect(loopback(port)).is_err(), "no longer listening");
     }
 }

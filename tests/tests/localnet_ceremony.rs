@@ -4,12 +4,16 @@
 //! 1. a key generation (`medshare cluster new-epoch`) survives SIGKILLs at its phases: node 1
 //!    is killed right after its dealing is on chain (dealing cannot close yet: node 4 is
 //!    down), node 2 after it stored its new share but before a confirmation the program keeps
-//!    (it runs the faulty build, whose one confirmation is rejected); both restart from their
-//!    vaults, the ceremony activates with every member and the new key serves;
-//! 2. a membership change by resharing while patients keep sharing: a new node is invited
-//!    and accepts, node 4 is removed, `medshare cluster reshare` hands the same `PK` to
-//!    {1, 2, 3, 5}; shares requested while it runs complete (with the old holders, or moved
-//!    to the new epoch), the record is never re-keyed, and the removed node answers nothing.
+//!    (it runs the faulty build, whose one confirmation is rejected, and its `/healthz` says
+//!    the ceremony is stuck); both restart from their vaults, the ceremony activates with
+//!    every member, node 2 is healthy again and the new key serves;
+//! 2. a membership change by resharing while patients keep sharing: the admin replaces node
+//!    4 (`medshare cluster replace-node`), whose daemon exits by itself with `EX_CONFIG` (78);
+//!    the new node joins by hand (`mpc-node join-request` piped into `medshare cluster accept
+//!    --join-request -`, signed by its own authority, never the admin), and `medshare cluster
+//!    reshare` hands the same `PK` to {1, 2, 3, 5}; shares requested while it runs complete
+//!    (with the old holders, or moved to the new epoch), the record is never re-keyed, and
+//!    the removed node answers nothing.
 
 use medshare_tests::deployment::{Deployment, Options, Wallet};
 use serde_json::{Value, json};
@@ -33,12 +37,6 @@ fn open(d: &Deployment, recipient: &Wallet, request: &str, wait: &str) -> Vec<u8
     let out = d.dir.join(format!("opened-{request}"));
     d.medshare(recipient, &["open", request, "--wait", wait, "--out", out.to_str().expect("path")]).expect_success();
     std::fs::read(out).expect("opened file")
-}
-
-/// Partials node `index` counts as posted, 0 if its daemon does not answer (a removed node's daemon may have exited).
-fn posted(d: &Deployment, index: u8) -> f64 {
-    let text = d.metrics_text(index);
-    text.lines().find_map(|l| l.strip_prefix("medshare_node_partials_posted_total ").and_then(|v| v.trim().parse().ok())).unwrap_or(0.0)
 }
 
 fn partials(d: &Deployment, owner: &Wallet, record: &str, request: &str) -> BTreeSet<u64> {
@@ -72,6 +70,15 @@ fn sigkill_at_each_ceremony_phase_then_reshare_while_sharing() {
         member(&d.status(), 2)["faults"].as_u64().expect("faults") > faults_before
     });
     assert!(d.node_log(2).contains("new share stored in the vault"), "node 2 stored its share before confirming");
+    // its confirmation was refused and nothing it can do moves the ceremony on: /healthz says
+    // so and names the ceremony; node 3, only waiting for the others, stays healthy
+    d.wait_until("node 2's /healthz reports the stuck ceremony", Duration::from_secs(30), |d| d.unhealthy(2).iter().any(|r| r == "ceremony_stuck"));
+    let (code, health) = d.health_status(2).expect("node 2 answers /healthz");
+    assert_eq!((code, health["status"].as_str(), health["ceremony"]["epoch"].as_u64()), (503, Some("stuck"), Some(epoch)), "{health:#}");
+    let why = health["ceremony"]["stuck"].as_str().unwrap_or_default();
+    assert!(why.contains("rejected this node's confirmation"), "{health:#}");
+    let (code, health) = d.health_status(3).expect("node 3 answers /healthz");
+    assert!(code == 200 && health["ceremony"]["stuck"].is_null(), "{health:#}");
     d.kill_node(2);
     let status = d.status();
     assert_eq!(status["ceremony"]["phase"], "confirming", "{status:#}");
@@ -90,6 +97,8 @@ fn sigkill_at_each_ceremony_phase_then_reshare_while_sharing() {
     for index in 1..=4u8 {
         d.wait_serving(index, epoch);
     }
+    let (code, health) = d.health_status(2).expect("node 2 answers /healthz");
+    assert!(code == 200 && health["unhealthy"] == json!([]) && health["ceremony"]["stuck"].is_null(), "node 2 healthy again: {health:#}");
     // the receivers rotate their transport keys after the ceremony (forward secrecy)
     d.wait_until("every member rotated its transport key", Duration::from_secs(60), |d| {
         let now = d.status();
@@ -114,17 +123,33 @@ fn sigkill_at_each_ceremony_phase_then_reshare_while_sharing() {
     d.start_node(4);
     d.wait_serving(4, epoch);
 
-    // --- 2. membership change by resharing while patients keep sharing
-    let new = d.init_node();
-    assert_eq!(new, 5);
-    d.start_node(new);
-    d.wait_member(new, "active");
-    let removed = d.medshare_json(&d.admin, &["cluster", "remove-node", &cluster, "--index", "4"]);
-    assert_eq!(removed["status"], "removed");
-    let node4_posted = posted(&d, 4);
-    // node 5 is down for a while: a resharing waits for every receiver, so it cannot
-    // activate before the shares below are requested
-    assert!(d.stop_node(new).success());
+    // --- 2. membership change by resharing while patients keep sharing: the admin replaces
+    // node 4 by a new operator's node in one transaction; the new node joins by hand (its
+    // operator hands over `mpc-node join-request`, its authority signs the acceptance)
+    let replacement = d.prepare_node();
+    let new = 5u8;
+    let replaced = d.medshare_json(&d.admin, &["cluster", "replace-node", &cluster, "--index", "4", "--authority", &replacement.address.to_string()]);
+    assert_eq!((replaced["removed"].as_u64(), replaced["index"].as_u64()), (Some(4), Some(5)), "slot 4 still holds a share: {replaced:#}");
+    let status = d.status();
+    assert_eq!((member(&status, 4)["status"].as_str(), member(&status, new)["status"].as_str()), (Some("removed"), Some("invited")));
+    let node4 = wait_for_exit(&mut d, 4, Duration::from_secs(30));
+    assert_eq!(node4.code(), Some(78), "a removed node's daemon exits with EX_CONFIG by itself: {node4}");
+    assert!(d.node_log(4).contains("the admin removed this node"), "it says why");
+
+    let request = d.join_request(new);
+    let asked: Value = serde_json::from_str(&request).unwrap_or_else(|e| panic!("a join request ({e}): {request}"));
+    assert_eq!((asked["cluster"].as_str(), asked["authority"].as_str()), (Some(cluster.as_str()), Some(replacement.address.to_string().as_str())));
+    let accept = ["cluster", "accept", "--join-request", "-"];
+    d.medshare_with_stdin(&d.admin, &accept, request.as_bytes()).expect_failure("sign with the node's keypair");
+    let accepted = d.medshare_with_stdin(&replacement, &accept, request.as_bytes()).expect_success().json();
+    assert_eq!((accepted["index"].as_u64(), &accepted["transport_key"]), (Some(5), &asked["transport_key"]));
+    let joined = member(&d.status(), new);
+    assert_eq!(
+        (joined["status"].as_str(), &joined["authority"], &joined["transport_key"]),
+        (Some("active"), &json!(replacement.address.to_string()), &asked["transport_key"])
+    );
+    // node 5's daemon stays down for a while: a resharing waits for every receiver, so it
+    // cannot activate before the shares below are requested
     let reshared = d.medshare_json(&d.admin, &["cluster", "reshare", &cluster, "--threshold", "3", "--window-slots", &window]);
     let reshare_epoch = reshared["epoch"].as_u64().expect("epoch");
     assert_eq!(reshared["kind"], "resharing");
@@ -180,7 +205,16 @@ fn sigkill_at_each_ceremony_phase_then_reshare_while_sharing() {
     let answered_in = |request: &str| shares.iter().find(|s| s["request"] == request).unwrap_or_else(|| panic!("{request} audited"))["epoch"].as_u64();
     assert_eq!((answered_in(&to_doctor), answered_in(&during)), (Some(epoch), Some(epoch)), "answered by the old holders");
     assert_eq!((answered_in(&crossing), answered_in(&after)), (Some(reshare_epoch), Some(reshare_epoch)), "the crossing request moved to the new epoch");
-    // the removed node served nothing since its removal
-    assert!(posted(&d, 4) <= node4_posted, "{}", d.metrics_text(4));
-    assert!(d.health(4).is_none_or(|h| h["status"] != "serving"), "{:?}", d.health(4));
+}
+
+/// Waits until node `index`'s daemon ends by itself and returns how it ended.
+fn wait_for_exit(d: &mut Deployment, index: u8, timeout: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(status) = d.node_exited(index) {
+            return status;
+        }
+        assert!(std::time::Instant::now() < deadline, "node {index}'s daemon still runs after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

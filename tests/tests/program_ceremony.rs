@@ -12,7 +12,7 @@ use encrypted_circuits::{
     threshold::lagrange_at_zero,
 };
 use medshare_client::{
-    accounts::{MemberStatus, indices, mask_of},
+    accounts::{CeremonyPhase, MemberStatus, indices, mask_of},
     events::Event,
     instructions as ix,
 };
@@ -359,9 +359,7 @@ fn resharing_keeps_the_key_from_3_of_5_to_4_of_6_and_back_to_2_of_3() {
     let mixed = interpolate_public(&[&old[4], world.key_share(1), world.key_share(2), world.key_share(3)]);
     assert_ne!(mixed, pk, "the removed member's share does not combine with new ones");
     assert_eq!(interpolate_public(&[world.key_share(1), world.key_share(2), world.key_share(3), world.key_share(6)]), pk);
-    let node5 = world.nodes[4].authority.insecure_clone();
     world.nodes[4].shares.insert(serving, old[4].clone());
-    let _ = node5;
     expect_error(world.answer(5, &request), "NodeSuspended");
 
     // back to 2-of-3: members 4, 6 and 7 are left out (they still deal their shares away), then removed
@@ -434,4 +432,158 @@ fn a_complaint_sent_just_before_the_deadline_cannot_fail_the_ceremony() {
     world.pass_slots(3 * u64::from(WINDOW_SLOTS));
     let complaint = world.complaint(4, 1);
     expect_error(world.complain(4, 1, complaint), "DeadlinePassed");
+}
+
+/// The events of kind `CeremonyFailed` and `ClusterActivated` since `from`: how a ceremony ended.
+fn endings(world: &World, from: usize) -> (Vec<medshare_client::events::CeremonyFailed>, usize) {
+    let events = since(world, from);
+    let failed = events.iter().filter_map(|e| if let Event::CeremonyFailed(f) = e { Some(f.clone()) } else { None }).collect();
+    let activated = events.iter().filter(|e| matches!(e, Event::ClusterActivated(_))).count();
+    (failed, activated)
+}
+
+/// Passes the latest ceremony's confirm deadline by one slot.
+fn pass_confirm_deadline(world: &mut World) {
+    let deadline = world.ceremony().confirm_deadline;
+    let slot = world.chain.0.get_sysvar::<solana_clock::Clock>().slot;
+    world.pass_slots(deadline.saturating_sub(slot) + 1);
+}
+
+#[test]
+fn a_resharing_dealing_whose_constant_term_is_not_the_dealers_share_is_rejected() {
+    use curve25519_dalek::Scalar;
+    let mut world = World::new(3, 5);
+    let before = world.cluster_account();
+    let epoch = world.start(Kind::Resharing, 3, WINDOW_SLOTS).unwrap();
+
+    // node 2 reshares a scalar of its own choosing instead of its s_2: a well-formed dealing
+    // with a valid proof of knowledge of its C_0, so only the check C_0 = S_2 can catch it
+    let ceremony = world.ceremony();
+    let context = world.ceremony_context(epoch);
+    let impostor = KeyShare::from_parts(2, &Scalar::from_bytes_mod_order(rand::random()).to_bytes()).unwrap();
+    let forged = ceremony::deal(&mut rand::thread_rng(), &context, 2, ceremony.threshold, &ceremony.receiver_keys(), Some(&impostor)).unwrap();
+    let view = DealingView::parse(&forged, ceremony.threshold).unwrap();
+    let s_2 = before.member_at(2).unwrap().verification_share;
+    assert!(ceremony::verify_dealing(&context, 2, &view, ceremony.receivers, None).is_ok(), "every check but C_0 = S_2 passes");
+    assert!(ceremony::verify_dealing(&context, 2, &view, ceremony.receivers, Some(&s_2)).is_err());
+
+    let from = world.events.len();
+    world.post_dealing(2, &forged).expect("a rejected dealing is recorded, not refused");
+    let events = since(&world, from);
+    assert!(events.iter().any(|e| matches!(e, Event::DealingRejected(r) if r.dealer == 2 && r.epoch == epoch && r.faults == 1)), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::DealingPosted(p) if p.dealer == 2)), "{events:?}");
+    assert_eq!(faults(&world, 2), 1);
+    assert_eq!((world.ceremony().dealt, world.ceremony().disqualified), (0, 0b00010));
+    expect_error(world.deal(2), "ChunkOutOfOrder");
+
+    // the other four holders are more than the t = 3 a resharing needs
+    for i in [1, 3, 4, 5] {
+        world.deal(i).expect("deal");
+    }
+    let ceremony = world.ceremony();
+    assert!(ceremony.phase == CeremonyPhase::Confirming && ceremony.qualified == 0b11101, "dealing closed without node 2");
+    for j in 1..=5 {
+        world.confirm(j).expect("confirm");
+    }
+    let after = world.cluster_account();
+    assert_eq!((after.epoch, after.key_epoch, after.public_key, after.threshold, after.size), (epoch, before.key_epoch, before.public_key, 3, 5));
+    for i in 1..=5 {
+        assert_ne!(after.member_at(i).unwrap().verification_share, before.member_at(i).unwrap().verification_share, "S_{i} is new");
+    }
+    // the new shares are of the same secret: node 2's forged constant term did not get in
+    assert_eq!(interpolate_public(&[world.key_share(2), world.key_share(4), world.key_share(5)]), before.public_key);
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[2, 4, 5]);
+}
+
+#[test]
+fn with_every_member_needed_one_that_never_deals_fails_the_key_generation() {
+    let mut world = World::registered(5, 5);
+    let epoch = world.start(Kind::KeyGeneration, 5, WINDOW_SLOTS).expect("t' = |R| is allowed");
+    for i in 1..=4 {
+        world.deal(i).expect("deal");
+    }
+    expect_error(world.advance(), "NothingToAdvance");
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let from = world.events.len();
+    world.advance().expect("advance past the deal deadline");
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::DealingClosed(c) if (c.qualified, c.absent) == (0b01111, 0b10000))), "node 5 named absent");
+    let (failed, activated) = endings(&world, from);
+    assert_eq!((failed.len(), activated), (1, 0), "four dealers cannot make a 5-of-5 key");
+    assert_eq!((failed[0].epoch, failed[0].qualified, failed[0].confirmed), (epoch, 0b01111, 0));
+    assert!(world.ceremony().phase == CeremonyPhase::Failed);
+    let cluster = world.cluster_account();
+    assert_eq!((cluster.epoch, cluster.status, cluster.public_key, cluster.size), (0, 1, [0; 32], 0), "no key serves");
+    assert!((1..=5).all(|i| !cluster.member_at(i).unwrap().holds_share()));
+    // nobody revives it: the four cannot confirm a key among themselves, the fifth cannot deal late
+    expect_error(world.confirm(1), "WrongCeremonyPhase");
+    expect_error(world.deal(5), "WrongCeremonyPhase");
+    expect_error(world.advance(), "NothingToAdvance");
+}
+
+#[test]
+fn with_every_member_needed_one_that_never_confirms_fails_the_key_generation() {
+    let mut world = World::registered(5, 5);
+    let epoch = world.start(Kind::KeyGeneration, 5, WINDOW_SLOTS).expect("start_epoch");
+    for i in 1..=5 {
+        world.deal(i).expect("deal");
+    }
+    for j in 1..=4 {
+        world.confirm(j).expect("confirm");
+    }
+    assert_eq!(world.cluster_account().status, 1, "four confirmations do not activate a 5-of-5 key");
+    expect_error(world.advance(), "NothingToAdvance");
+    pass_confirm_deadline(&mut world);
+    let from = world.events.len();
+    world.advance().expect("advance past the confirm deadline");
+    let (failed, activated) = endings(&world, from);
+    assert_eq!((failed.len(), activated), (1, 0), "not activated with four holders of a 5-of-5 key");
+    assert_eq!((failed[0].epoch, failed[0].qualified, failed[0].confirmed), (epoch, 0b11111, 0b01111));
+    let cluster = world.cluster_account();
+    assert_eq!((cluster.epoch, cluster.status, cluster.public_key, cluster.size), (0, 1, [0; 32], 0), "no key serves");
+    assert!((1..=5).all(|i| !cluster.member_at(i).unwrap().holds_share()), "the four confirmations left no share on chain");
+    expect_error(world.confirm(5), "WrongCeremonyPhase");
+}
+
+#[test]
+fn with_every_receiver_needed_an_absent_member_fails_the_resharing_and_the_old_key_serves() {
+    let mut world = World::new(3, 5);
+    let before = world.cluster_account();
+    let epoch = world.start(Kind::Resharing, 5, WINDOW_SLOTS).expect("t' = |R| = 5");
+    assert_eq!((world.ceremony().dealers, world.ceremony().receivers), (0b11111, 0b11111));
+    // node 5 is absent: it neither deals nor confirms
+    for i in 1..=4 {
+        world.deal(i).expect("deal");
+    }
+    world.pass_slots(u64::from(WINDOW_SLOTS) + 1);
+    let from = world.events.len();
+    world.advance().expect("advance past the deal deadline");
+    assert!(since(&world, from).iter().any(|e| matches!(e, Event::DealingClosed(c) if (c.qualified, c.absent) == (0b01111, 0b10000))));
+    assert!(world.ceremony().phase == CeremonyPhase::Confirming, "four qualified holders are enough to re-deal a 3-of-5 key");
+    for j in 1..=4 {
+        world.confirm(j).expect("confirm");
+    }
+    assert_eq!(world.epoch(), before.epoch, "four of five receivers do not activate a 5-of-5 resharing");
+    expect_error(world.advance(), "NothingToAdvance");
+    pass_confirm_deadline(&mut world);
+    let from = world.events.len();
+    world.advance().expect("advance past the confirm deadline");
+    let (failed, activated) = endings(&world, from);
+    assert_eq!((failed.len(), activated), (1, 0), "not activated with four holders of a 5-of-5 sharing");
+    assert_eq!((failed[0].epoch, failed[0].qualified, failed[0].confirmed), (epoch, 0b01111, 0b01111));
+    expect_error(world.confirm(5), "WrongCeremonyPhase");
+
+    // the serving epoch is untouched: same key, threshold, holders and verification shares
+    let after = world.cluster_account();
+    assert_eq!(
+        (after.epoch, after.key_epoch, after.public_key, after.threshold, after.size, after.status),
+        (before.epoch, before.key_epoch, before.public_key, before.threshold, before.size, 2)
+    );
+    for i in 1..=5 {
+        assert_eq!(after.member_at(i).unwrap().verification_share, before.member_at(i).unwrap().verification_share, "S_{i} unchanged");
+    }
+    let patient = world.user();
+    world.store(&patient, 1, 1, FHIR);
+    share_and_open(&mut world, &patient, 1, &[5, 1, 3]);
 }

@@ -43,6 +43,10 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const FIXTURE: &str = "fixtures/patient-bundle.json";
 const FIXTURE_RESOURCES: [&str; 3] = ["Patient", "Condition", "Observation"];
 
+/// The views whose screenshots `MEDSHARE_UPDATE_SCREENSHOTS=1` copies into `docs/screenshots`
+/// (the README shows them); the others stay in `target/web-screenshots`.
+const DOCUMENTED_VIEWS: [&str; 7] = ["connect", "home", "my-records", "share-refused", "access-list", "record", "audit"];
+
 /// The whole browser story may take this long before the test gives up on it (it takes about
 /// a minute; the bound is for a stuck page, not a slow machine).
 const STORY_TIMEOUT: Duration = Duration::from_secs(300);
@@ -414,11 +418,20 @@ fn patient_and_doctor_in_headless_chromium() {
     for shot in &shots {
         assert!(std::fs::read(shot).expect("screenshot").starts_with(b"\x89PNG\r\n\x1a\n"), "{} is a PNG", shot.display());
     }
+    for view in DOCUMENTED_VIEWS {
+        for width in ["desktop", "phone"] {
+            let name = format!("{view}-{width}.png");
+            assert!(shots.iter().any(|shot| shot.file_name().is_some_and(|file| file == name.as_str())), "no screenshot {name}");
+        }
+    }
     if std::env::var("MEDSHARE_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
         let docs = repo().join("docs").join("screenshots");
         std::fs::create_dir_all(&docs).unwrap();
-        for shot in &shots {
-            std::fs::copy(shot, docs.join(shot.file_name().unwrap())).expect("copy a screenshot");
+        for view in DOCUMENTED_VIEWS {
+            for width in ["desktop", "phone"] {
+                let name = format!("{view}-{width}.png");
+                std::fs::copy(screenshots.join(&name), docs.join(&name)).expect("copy a screenshot");
+            }
         }
     }
     eprintln!(

@@ -48,11 +48,16 @@ function fail(message) {
   process.exit(1);
 }
 
+/** Milliseconds each step took, printed at the end. */
+const timings = {};
+
 /** Runs a command with inherited output; a non-zero exit ends the build naming `what`. */
 function run(what, command, args) {
+  const started = performance.now();
   const result = spawnSync(command, args, { cwd: appDir, stdio: 'inherit' });
   if (result.error) fail(`${what}: ${result.error.message}`);
   if (result.status !== 0) fail(`${what} failed (exit ${result.status})`);
+  timings[what] = Math.round(performance.now() - started);
 }
 
 const sha256Prefix = (bytes) => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -95,6 +100,7 @@ const hashedWasmUrl = {
   },
 };
 
+const bundleStarted = performance.now();
 rmSync(options.out, { recursive: true, force: true });
 const assets = join(options.out, 'assets');
 mkdirSync(assets, { recursive: true });
@@ -119,6 +125,7 @@ const result = await esbuild.build({
   plugins: [hashedWasmUrl],
 });
 copyFileSync(join(wasmDir, 'medshare_wasm_bg.wasm'), join(assets, wasmName));
+timings['bundle (esbuild)'] = Math.round(performance.now() - bundleStarted);
 
 const outputs = Object.keys(result.metafile.outputs).map((path) => resolve(appDir, path));
 const find = (pattern) => {
@@ -149,4 +156,4 @@ const files = readdirSync(options.out, { recursive: true, withFileTypes: true })
   .filter((entry) => entry.isFile())
   .map((entry) => relative(options.out, join(entry.parentPath ?? entry.path, entry.name)))
   .sort();
-console.log(JSON.stringify({ out: options.out, script, style, wasm: `assets/${wasmName}`, files }));
+console.log(JSON.stringify({ out: options.out, script, style, wasm: `assets/${wasmName}`, files, milliseconds: timings }));

@@ -36,10 +36,42 @@ pub fn run(extra: &[String]) -> Result<()> {
         bail!("`cargo xtask wasm` takes no options (got `{unknown}`)");
     }
     crate::setup::run()?;
+    // looked up before the minutes of a cold build, so that a missing Node fails at once
     let node = which("node").context("Node.js is needed to test the WebAssembly build: `apt-get install nodejs`")?;
-    let bindgen = wasm_bindgen_cli()?;
-
     let started = Instant::now();
+    let bundle = build()?;
+    let build_time = started.elapsed();
+
+    run_step(
+        paths::cargo().current_dir(crate_dir()).args(["test", "--target-dir"]).arg(target_dir()).env_remove("CARGO_TARGET_DIR"),
+        "web/wasm native tests (the wallet-key fixture is what the native crate derives)",
+    )?;
+    run_step(
+        Command::new(node).args(["--test"]).arg(crate_dir().join("tests").join("vectors.test.mjs")).env("MEDSHARE_WASM_PKG", target_dir().join("pkg-node")),
+        "the test vectors in the WebAssembly build, in Node",
+    )?;
+
+    let wasm = bundle.join("medshare_wasm_bg.wasm");
+    let glue = bundle.join("medshare_wasm.js");
+    let raw = std::fs::metadata(&wasm)?.len();
+    let gzipped = gzipped_len(&wasm)?;
+    let glue_raw = std::fs::metadata(&glue)?.len();
+    eprintln!(
+        "xtask: wasm bundle {}: medshare_wasm_bg.wasm {raw} bytes ({:.0} KiB), {gzipped} gzipped ({:.0} KiB); JS glue {glue_raw} bytes, {} gzipped; built in {build_time:.1?}",
+        bundle.display(),
+        raw as f64 / 1024.0,
+        gzipped as f64 / 1024.0,
+        gzipped_len(&glue)?,
+    );
+    Ok(())
+}
+
+/// Builds `web/wasm` for `wasm32-unknown-unknown` and runs `wasm-bindgen` for browsers
+/// (`pkg-web`) and Node (`pkg-node`); no tests. Returns the `pkg-web` directory the web app
+/// bundles. Seconds when nothing changed (cargo's incremental build); the caller has run
+/// `cargo xtask setup`'s steps (the pinned nightly with `rust-src`).
+pub fn build() -> Result<PathBuf> {
+    let bindgen = wasm_bindgen_cli()?;
     run_step(
         paths::cargo()
             .current_dir(crate_dir())
@@ -56,31 +88,7 @@ pub fn run(extra: &[String]) -> Result<()> {
             &format!("wasm-bindgen --target {target}"),
         )?;
     }
-    let build_time = started.elapsed();
-
-    run_step(
-        paths::cargo().current_dir(crate_dir()).args(["test", "--target-dir"]).arg(target_dir()).env_remove("CARGO_TARGET_DIR"),
-        "web/wasm native tests (the wallet-key fixture is what the native crate derives)",
-    )?;
-    run_step(
-        Command::new(node).args(["--test"]).arg(crate_dir().join("tests").join("vectors.test.mjs")).env("MEDSHARE_WASM_PKG", target_dir().join("pkg-node")),
-        "the test vectors in the WebAssembly build, in Node",
-    )?;
-
-    let bundle = target_dir().join("pkg-web");
-    let wasm = bundle.join("medshare_wasm_bg.wasm");
-    let glue = bundle.join("medshare_wasm.js");
-    let raw = std::fs::metadata(&wasm)?.len();
-    let gzipped = gzipped_len(&wasm)?;
-    let glue_raw = std::fs::metadata(&glue)?.len();
-    eprintln!(
-        "xtask: wasm bundle {}: medshare_wasm_bg.wasm {raw} bytes ({:.0} KiB), {gzipped} gzipped ({:.0} KiB); JS glue {glue_raw} bytes, {} gzipped; built in {build_time:.1?}",
-        bundle.display(),
-        raw as f64 / 1024.0,
-        gzipped as f64 / 1024.0,
-        gzipped_len(&glue)?,
-    );
-    Ok(())
+    Ok(target_dir().join("pkg-web"))
 }
 
 /// `wasm-bindgen` at [`WASM_BINDGEN_VERSION`] from the tools dir, installed there if missing.
@@ -109,7 +117,7 @@ fn wasm_bindgen_cli() -> Result<PathBuf> {
 }
 
 /// The length of `path` compressed by `gzip -9`, as a web server would send it.
-fn gzipped_len(path: &std::path::Path) -> Result<u64> {
+pub(crate) fn gzipped_len(path: &std::path::Path) -> Result<u64> {
     let out = Command::new("gzip").arg("-9").arg("-c").arg(path).output().context("gzip")?;
     anyhow::ensure!(out.status.success(), "gzip {} failed", path.display());
     Ok(out.stdout.len() as u64)

@@ -4,13 +4,13 @@
 //! directory once it writes a `config.json` next to `index.html`; the playground
 //! (`cargo xtask localnet`) and the browser tests serve it with `tests/src/web.rs`.
 //!
-//! Steps: the WebAssembly build of the cryptography (`cargo xtask wasm`: build, bindings and
-//! its test vectors), `npm ci` in `web/app` when `node_modules` is older than
+//! Steps: the WebAssembly build of the cryptography (`wasm::build`: build and bindings; its
+//! test vectors are `cargo xtask wasm`'s), `npm ci` in `web/app` when `node_modules` is older than
 //! `package-lock.json`, then `node web/app/build.mjs`, which renders the Codama client from the
 //! IDL, type-checks with `tsc --noEmit` and bundles with esbuild. Prints the directory and each
 //! file's size, raw and gzipped.
 
-use crate::{paths, run_step};
+use crate::{paths, run_step, wasm::gzipped_len};
 use anyhow::{Context, Result, bail, ensure};
 use std::{
     fs,
@@ -48,16 +48,14 @@ pub fn run(extra: &[String]) -> Result<()> {
     if !idl_path().is_file() {
         crate::sbf::build()?;
     }
-    crate::wasm::run(&[])?;
+    crate::wasm::build()?;
     build()
 }
 
-/// For the playground: the wasm only when it was never built (`cargo xtask wasm` rebuilds
-/// it on demand), then the app (seconds).
+/// For the playground: the wasm (seconds when it is up to date; its tests are
+/// `cargo xtask wasm`'s and `cargo xtask test`'s), then the app (seconds).
 pub fn ensure_built() -> Result<()> {
-    if !wasm_pkg_dir().join("medshare_wasm_bg.wasm").is_file() {
-        crate::wasm::run(&[])?;
-    }
+    crate::wasm::build()?;
     build()
 }
 
@@ -126,13 +124,6 @@ fn report_sizes(dir: &Path) -> Result<()> {
 
 fn kib(bytes: u64) -> f64 {
     bytes as f64 / 1024.0
-}
-
-/// The length of `path` compressed by `gzip -9`.
-fn gzipped_len(path: &Path) -> Result<u64> {
-    let out = Command::new("gzip").arg("-9").arg("-c").arg(path).output().context("gzip")?;
-    ensure!(out.status.success(), "gzip {} failed", path.display());
-    Ok(out.stdout.len() as u64)
 }
 
 /// The first `name` on `PATH`.

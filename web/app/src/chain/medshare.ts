@@ -759,7 +759,9 @@ export class MedShare {
     const related = new Set<string>([subject, ...requests]);
     return [...entries.values()]
       .filter((entry) => entry.event === 'LogsTruncated' || entry.event === 'UnreadableEvent' || Object.values(entry.fields).some((value) => related.has(value)))
-      .sort((a, b) => (a.slot < b.slot ? -1 : a.slot > b.slot ? 1 : 0));
+      .map((entry, found) => ({ entry, found }))
+      .sort((a, b) => (a.entry.slot < b.entry.slot ? -1 : a.entry.slot > b.entry.slot ? 1 : lifecycleRank(a.entry.event) - lifecycleRank(b.entry.event) || a.found - b.found))
+      .map(({ entry }) => entry);
   }
 
   /** The events of every successful transaction that touched `address` (not in `seen`). */
@@ -850,4 +852,29 @@ async function verifyEd25519(wallet: Address, signature: Uint8Array, message: Ui
     return undefined;
   }
   return crypto.subtle.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
+}
+
+/** Where an event falls in a request's life. The slot orders an audit; within one slot the
+ * transactions come from several addresses' histories, whose relative order RPC does not give,
+ * so the protocol's own order decides (a share is requested before partials arrive, partials
+ * before it completes, and it completes before it is revoked or expires); events of one
+ * transaction keep their log order. */
+function lifecycleRank(event: string): number {
+  switch (event) {
+    case 'RecordStored':
+    case 'UserKeyRegistered':
+      return 0;
+    case 'ShareRequested':
+      return 1;
+    case 'PartialAccepted':
+    case 'PartialRejected':
+      return 2;
+    case 'ShareCompleted':
+      return 3;
+    case 'ShareRevoked':
+    case 'ShareRequestExpired':
+      return 4;
+    default:
+      return 2;
+  }
 }
