@@ -152,6 +152,24 @@ fn the_playground_serves_the_cli_and_stops_cleanly_on_sigint() {
     medshare(&state, "doctor", &dir, &["open", &request, "--wait", "60s", "--out", opened.to_str().expect("UTF-8")]);
     assert_eq!(std::fs::read(&opened).expect("opened file"), BUNDLE, "the doctor opens the patient's bundle, byte for byte");
 
+    // the web app's data layer (web/app/src/chain, with medshare-wasm's Node build) against the
+    // same playground: a fresh wallet registers, stores inline and blob records, shares, opens,
+    // revokes and audits; the CLI opens what it stored and it opens what the CLI stored
+    let app = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("web").join("app");
+    let out = Command::new("node")
+        .args(["--test", "test/chain.test.mjs"])
+        .current_dir(&app)
+        .env("MEDSHARE_LOCALNET_JSON", wallets.join("localnet.json"))
+        .env("MEDSHARE_CLI", Binary::Medshare.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node --test (install Node.js with `cargo xtask setup`)");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the web data layer's tests failed against the playground:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.lines().any(|line| line.trim() == "# fail 0"), "{report}");
+    let passed = report.lines().find_map(|line| line.strip_prefix("# pass ")).and_then(|n| n.trim().parse::<u32>().ok());
+    assert!(passed.is_some_and(|n| n >= 16), "expected the data layer's 16 tests against the playground to pass:\n{report}");
+
     let daemons: Vec<u32> = children(pid).into_iter().filter(|(_, name)| name == "mpc-node").map(|(pid, _)| pid).collect();
     assert_eq!(daemons.len(), 5, "five mpc-node daemons run as the playground's children");
     let metrics: Vec<String> =

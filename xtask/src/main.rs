@@ -12,7 +12,7 @@
 //! | `cu`        | every instruction once on the real `.so`: `target/cu-report.json`, and the table in `docs/BENCHMARKS.md` |
 //! | `keys`      | `keys sync --program-keypair FILE` writes a deployer's own program id where it appears (`declare_id!`, the client's `PROGRAM_ID`, `Anchor.toml`); `keys list` shows them |
 //! | `localnet`  | `localnet [--wallets DIR] [--web-port PORT]`: the playground that stays up — validator, program, a 3-of-5 cluster of `mpc-node` daemons, funded demo wallets with registered keys; prints the URLs and CLI lines; Ctrl-C stops it all |
-//! | `web`       | `web`: the web app (issue #14) as static files in `target/web/`: the wasm (as `wasm` does), `npm ci` in `web/app` when stale, the Codama client rendered from the IDL, `tsc --noEmit`, the esbuild bundle; prints each file's size raw and gzipped |
+//! | `web`       | `web`: the web app (issue #14) as static files in `target/web/`: the wasm (built and bound as `wasm` does; its tests are `wasm`'s), `npm ci` in `web/app` when stale, the Codama client rendered from the IDL, `tsc --noEmit`, the esbuild bundle; prints each file's size raw and gzipped |
 //! | `wasm`      | `wasm`: builds `encrypted-circuits` for `wasm32-unknown-unknown` (`web/wasm`, the pinned nightly with `-Zbuild-std`), runs `wasm-bindgen`, checks the published test vectors in Node and reports the bundle size |
 //!
 //! Caches (tools, patched std, SBF and program target dirs) live under `$MEDSHARE_CACHE`

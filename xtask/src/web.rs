@@ -39,7 +39,7 @@ fn idl_path() -> PathBuf {
     paths::idl_dir().join(format!("{}.json", paths::PROGRAM))
 }
 
-/// `cargo xtask web`: the wasm (built and tested), then the app.
+/// `cargo xtask web`: the wasm (built and bound; its tests are `cargo xtask wasm`'s), then the app.
 pub fn run(extra: &[String]) -> Result<()> {
     if let Some(unknown) = extra.first() {
         bail!("`cargo xtask web` takes no options (got `{unknown}`)");
