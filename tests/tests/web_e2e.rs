@@ -112,18 +112,20 @@ fn test_wallet_unit_tests_pass_in_node() {
     assert!(stdout.lines().any(|line| line.trim() == "# fail 0"), "{stdout}");
 }
 
-/// The web app's data layer without a chain: FHIR checks, event and error decoding from logs,
-/// account decoding refusals (`web/app/test/chain-unit.test.mjs`, with medshare-wasm's Node build).
+/// The web app's data layer without a chain (with medshare-wasm's Node build): FHIR checks,
+/// event and error decoding from logs, account decoding refusals
+/// (`web/app/test/chain-unit.test.mjs`), and the attacks of a hostile RPC node, record owner,
+/// blob store and wallet, each refused (`web/app/test/attacks.test.mjs`).
 #[test]
 fn web_data_layer_unit_tests_pass_in_node() {
     node_version();
     let app = repo().join("web").join("app");
     assert!(app.join("node_modules").join("esbuild").is_dir(), "web/app/node_modules is missing: run `cargo xtask setup`");
-    let out = Command::new("node").args(["--test", "test/chain-unit.test.mjs"]).current_dir(&app).output().expect("run node --test");
+    let out = Command::new("node").args(["--test", "test/chain-unit.test.mjs", "test/attacks.test.mjs"]).current_dir(&app).output().expect("run node --test");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "the data layer's unit tests failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let passed = stdout.lines().find_map(|line| line.strip_prefix("# pass ")).and_then(|n| n.trim().parse::<u32>().ok());
-    assert!(passed.is_some_and(|n| n >= 5), "expected the data layer's 5 unit tests to pass:\n{stdout}");
+    assert!(passed.is_some_and(|n| n >= 10), "expected the data layer's 5 unit tests and 5 attack tests to pass:\n{stdout}");
     assert!(stdout.lines().any(|line| line.trim() == "# fail 0"), "{stdout}");
 }
 

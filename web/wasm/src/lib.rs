@@ -126,6 +126,21 @@ pub fn user_key_message(domain: &str, wallet: &[u8], program_id: &[u8], index: u
     Ok(KeyMessage { text: built.text(), bytes: built.to_bytes().map_err(message)? })
 }
 
+/// Checks that `signature` (64 bytes) is the wallet's Ed25519 signature of `message` (RFC 8032,
+/// strict: a small-order key or a non-canonical `S` is refused). In a browser the key message is
+/// signed by an external wallet; a wallet that answered anything but its signature (fixed bytes,
+/// another message's signature) would give its users a key that others can compute, so the
+/// app checks both signatures before deriving, here rather than with WebCrypto, which some
+/// browsers lack Ed25519 in.
+#[wasm_bindgen(js_name = verifyWalletSignature)]
+pub fn verify_wallet_signature(wallet: &[u8], message: &[u8], signature: &[u8]) -> Result<(), JsValue> {
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&array(wallet, "wallet")?)
+        .map_err(|_| js_error("WalletRefused", "the wallet's address is not an Ed25519 public key"))?;
+    let signature = ed25519_dalek::Signature::from_bytes(&array(signature, "wallet signature")?);
+    key.verify_strict(message, &signature)
+        .map_err(|_| js_error("WalletRefused", "the wallet's signature does not verify under its address: it signed something else than the key message"))
+}
+
 /// A user's encryption key. The secret never leaves the module; it is zeroised when freed.
 #[wasm_bindgen]
 pub struct UserKey(UserSecretKey);

@@ -134,6 +134,13 @@ test("the wallet's key derives in wasm exactly as the native crate derives it", 
     const other = Uint8Array.from(signature);
     other[63] ^= 1;
     throwsNamed(() => wasm.UserKey.fromWalletSignatures(signature, other), "NotDeterministic");
+    // the signature is checked against the wallet before a key is derived from it
+    assert.equal(wasm.verifyWalletSignature(hex(c.wallet), message.bytes, signature), undefined);
+    throwsNamed(() => wasm.verifyWalletSignature(hex(c.wallet), message.bytes, other), "WalletRefused");
+    throwsNamed(() => wasm.verifyWalletSignature(hex(c.wallet), message.bytes, new Uint8Array(64)), "WalletRefused");
+    const otherMessage = Uint8Array.from(message.bytes);
+    otherMessage[otherMessage.length - 1] ^= 1;
+    throwsNamed(() => wasm.verifyWalletSignature(hex(c.wallet), otherMessage, signature), "WalletRefused");
   }
   throwsNamed(() => wasm.userKeyMessage("MedShare.app", new Uint8Array(32), new Uint8Array(32), 0), "InvalidDomain");
 });

@@ -44,7 +44,7 @@ import {
 import { addressBytes, allZero, equalBytes, parseAddress, sha256, toHex, u32le } from './bytes';
 import { cryptoError, MedShareError, ProgramError } from './errors';
 import { eventsFromLogs } from './events';
-import { validateFhir, type FhirSummary } from './fhir';
+import { MAX_FHIR_LEN, validateFhir, type FhirSummary } from './fhir';
 import { askWallet, rpcCall, sendInstructions, type WalletSigner } from './transactions';
 import { loadWebCrypto, type MedshareCrypto } from './wasm';
 import type { UserKey as WasmUserKey, RecordKey as WasmRecordKey, RecordBinding as WasmRecordBinding } from '../../wasm/medshare_wasm.js';
@@ -198,6 +198,9 @@ const EXPIRED = 3;
 /** Signature pages and transactions read for one audit, at most. */
 const AUDIT_MAX_SIGNATURES = 5_000;
 const AUDIT_CONCURRENCY = 8;
+/** How long a blob store may stay silent (connecting, or between two parts of the body), as
+ * the CLI's read timeout (client/src/blob.rs). */
+const BLOB_IDLE_MS = 60_000;
 
 /** The MedShare program, its cluster and the wallet's keys, from a browser. */
 export class MedShare {
@@ -289,9 +292,7 @@ export class MedShare {
       if (!(signature instanceof Uint8Array) || signature.length !== 64) {
         throw new MedShareError('WalletRefused', `the wallet returned a signature of ${signature?.length} bytes, not an Ed25519 signature (64 bytes)`);
       }
-      if ((await verifyEd25519(wallet, signature, bytes)) === false) {
-        throw new MedShareError('WalletRefused', `the wallet's signature does not verify under ${wallet}: it signed something else than the key message`);
-      }
+      this.#wasm('checking the wallet\'s signature', () => this.#crypto.verifyWalletSignature(addressBytes(wallet), bytes, signature));
     }
     if (!equalBytes(first, second)) {
       throw new MedShareError(
@@ -299,7 +300,14 @@ export class MedShare {
         'this wallet does not sign deterministically (two signatures of the key message differ), so no stable key can be derived from it: use the medshare CLI with a raw key file',
       );
     }
-    const secret = this.#wasm('deriving the key', () => this.#crypto.UserKey.fromWalletSignatures(first, second));
+    let secret: WasmUserKey;
+    try {
+      secret = this.#wasm('deriving the key', () => this.#crypto.UserKey.fromWalletSignatures(first, second));
+    } finally {
+      // the signature is the key material (x = H(signature)): it does not stay in the JS heap
+      first.fill(0);
+      second.fill(0);
+    }
     return new UnlockedKey(wallet, index, this.#keyDomain, secret);
   }
 
@@ -704,30 +712,51 @@ export class MedShare {
       }
       return new Uint8Array(record.inline).slice(0, length);
     }
+    // the length is the owner's to choose (the program bounds blob records from below only):
+    // what this page cannot validate or show (FHIR of at most 16 MiB) it does not download
+    const openMax = this.#crypto.ciphertextLen(BigInt(MAX_FHIR_LEN));
+    if (BigInt(length) > openMax) {
+      throw new MedShareError('TooLargeForBrowser', `the record is ${length} bytes sealed, more than this page opens (${openMax}): open it with the medshare CLI`);
+    }
     const uri = this.#uriOf(record);
     if (!/^https?:\/\//.test(uri)) {
       throw new MedShareError('UnsupportedBlobUri', `the record is kept at ${uri}, which a browser cannot read (only http and https): open it with the medshare CLI`);
     }
-    let response: Response;
-    try {
-      response = await fetch(uri);
-    } catch (error) {
-      throw new MedShareError('BlobUnavailable', `the blob at ${uri} could not be fetched: ${(error as Error).message}`, { cause: error });
-    }
-    if (!response.ok || !response.body) throw new MedShareError('BlobUnavailable', `the blob store answered HTTP ${response.status} for ${uri}`);
+    // the URI is the owner's: no redirect (as the CLI), no cookies, and a deadline on silence
+    const abort = new AbortController();
+    let idle = setTimeout(() => abort.abort(), BLOB_IDLE_MS);
     const out = new Uint8Array(length);
     let at = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (at + value.length > length) {
-        await reader.cancel();
-        throw new MedShareError('BlobMismatch', `the blob at ${uri} is longer than the ${length} bytes on chain: refused`);
+    try {
+      let response: Response;
+      try {
+        response = await fetch(uri, { redirect: 'error', credentials: 'omit', referrerPolicy: 'no-referrer', signal: abort.signal });
+      } catch (error) {
+        throw new MedShareError('BlobUnavailable', `the blob at ${uri} could not be fetched (redirects are not followed; ${BLOB_IDLE_MS / 1000} s without an answer is a failure): ${(error as Error).message}`, { cause: error });
       }
-      out.set(value, at);
-      at += value.length;
-      progress?.(at, length, 'downloading');
+      if (!response.ok || !response.body) throw new MedShareError('BlobUnavailable', `the blob store answered HTTP ${response.status} for ${uri}`);
+      const reader = response.body.getReader();
+      for (;;) {
+        let part: ReadableStreamReadResult<Uint8Array>;
+        try {
+          part = await reader.read();
+        } catch (error) {
+          throw new MedShareError('BlobUnavailable', `the blob at ${uri} stopped arriving: ${(error as Error).message}`, { cause: error });
+        }
+        if (part.done) break;
+        const value = part.value;
+        clearTimeout(idle);
+        idle = setTimeout(() => abort.abort(), BLOB_IDLE_MS);
+        if (at + value.length > length) {
+          await reader.cancel();
+          throw new MedShareError('BlobMismatch', `the blob at ${uri} is longer than the ${length} bytes on chain: refused`);
+        }
+        out.set(value, at);
+        at += value.length;
+        progress?.(at, length, 'downloading');
+      }
+    } finally {
+      clearTimeout(idle);
     }
     if (at !== length) throw new MedShareError('BlobMismatch', `the blob at ${uri} has ${at} bytes, not the ${length} on chain: refused`);
     if (!equalBytes(await sha256(out), new Uint8Array(record.digest))) {
@@ -755,10 +784,13 @@ export class MedShare {
       if (entry.event === 'ShareRequested' && (f.record === subject || f.owner === subject || f.recipient === subject)) requests.add(f.request);
     }
     if ((await fetchAccount(this.#rpc, this.#programId, SHARE_REQUEST, subject).catch(() => null)) !== null) requests.add(subject);
+    // the requests that exist now, whatever the history shows (a padded history cannot hide them)
+    const offset = target.record ? REQUEST_RECORD_OFFSET : target.owner ? REQUEST_OWNER_OFFSET : REQUEST_RECIPIENT_OFFSET;
+    for (const { address } of await findAccounts(this.#rpc, this.#programId, SHARE_REQUEST, offset, subject)) requests.add(address);
     for (const request of requests) await collect(request as Address);
     const related = new Set<string>([subject, ...requests]);
     return [...entries.values()]
-      .filter((entry) => entry.event === 'LogsTruncated' || entry.event === 'UnreadableEvent' || Object.values(entry.fields).some((value) => related.has(value)))
+      .filter((entry) => entry.event === 'LogsTruncated' || entry.event === 'UnreadableEvent' || entry.event === 'HistoryTruncated' || Object.values(entry.fields).some((value) => related.has(value)))
       .map((entry, found) => ({ entry, found }))
       .sort((a, b) => (a.entry.slot < b.entry.slot ? -1 : a.entry.slot > b.entry.slot ? 1 : lifecycleRank(a.entry.event) - lifecycleRank(b.entry.event) || a.found - b.found))
       .map(({ entry }) => entry);
@@ -768,7 +800,8 @@ export class MedShare {
   async #eventsOf(address: Address, seen: Set<string>): Promise<AuditEntry[]> {
     const signatures: { signature: string; slot: bigint; blockTime: number | null }[] = [];
     let before: string | undefined;
-    while (signatures.length < AUDIT_MAX_SIGNATURES) {
+    let more = true;
+    while (more && signatures.length < AUDIT_MAX_SIGNATURES) {
       const page = await rpcCall('getSignaturesForAddress', () =>
         this.#rpc.getSignaturesForAddress(address, { commitment: 'confirmed', limit: 1000, ...(before ? { before: before as never } : {}) }).send(),
       );
@@ -778,10 +811,21 @@ export class MedShare {
           signatures.push({ signature: info.signature, slot: info.slot, blockTime: info.blockTime === null ? null : Number(info.blockTime) });
         }
       }
-      if (page.length < 1000) break;
-      before = page[page.length - 1].signature;
+      more = page.length === 1000;
+      if (more) before = page[page.length - 1].signature;
     }
     const entries: AuditEntry[] = [];
+    if (more) {
+      // an auditor must know the history was cut, and where: anyone can pad an address
+      const oldest = signatures[signatures.length - 1];
+      entries.push({
+        signature: oldest.signature,
+        slot: oldest.slot,
+        blockTime: oldest.blockTime,
+        event: 'HistoryTruncated',
+        fields: { address, problem: `only the newest ${signatures.length} transactions of ${address} were read: older events are missing (the medshare CLI's audit reads them all)` },
+      });
+    }
     for (let i = 0; i < signatures.length; i += AUDIT_CONCURRENCY) {
       const batch = signatures.slice(i, i + AUDIT_CONCURRENCY);
       const transactions = await Promise.all(
@@ -840,18 +884,6 @@ export class MedShare {
 /** The unlocked key's public key bytes. */
 function publicKeyBytes(key: UnlockedKey): Uint8Array {
   return Uint8Array.from(key.publicKey.match(/../g) ?? [], (byte) => Number.parseInt(byte, 16));
-}
-
-/** Whether `signature` is `wallet`'s Ed25519 signature of `message`; `undefined` where the
- * platform's WebCrypto has no Ed25519 (older browsers), so the check is skipped there. */
-async function verifyEd25519(wallet: Address, signature: Uint8Array, message: Uint8Array): Promise<boolean | undefined> {
-  let key: CryptoKey;
-  try {
-    key = await crypto.subtle.importKey('raw', addressBytes(wallet) as Uint8Array<ArrayBuffer>, { name: 'Ed25519' }, false, ['verify']);
-  } catch {
-    return undefined;
-  }
-  return crypto.subtle.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, message as Uint8Array<ArrayBuffer>);
 }
 
 /** Where an event falls in a request's life. The slot orders an audit; within one slot the

@@ -32,6 +32,19 @@ export function App({ medshare }: { medshare: MedShare }) {
   const [choosing, setChoosing] = useState(false);
   const [connection, setConnection] = useState<Connection | null>(null);
   const [key, setKey] = useState<UnlockedKey | null>(null);
+  // the secret is zeroised in the wasm module when the wallet goes, not left to the collector
+  const dropKey = useCallback(
+    () =>
+      setKey((old) => {
+        old?.forget();
+        return null;
+      }),
+    [],
+  );
+  useEffect(() => {
+    addEventListener('pagehide', dropKey);
+    return () => removeEventListener('pagehide', dropKey);
+  }, [dropKey]);
   const [status, setStatus] = useState('');
   const [alert, setAlert] = useState<string | null>(null);
   const mainRef = useRef<HTMLElement>(null);
@@ -57,7 +70,7 @@ export function App({ medshare }: { medshare: MedShare }) {
     return onAccountsChanged(connection.wallet, (accounts) => {
       if (!accounts.some((account) => account.address === connection.account.address)) {
         setConnection(null);
-        setKey(null);
+        dropKey();
         setStatus(`${connection.wallet.name} no longer shares ${connection.account.address}: disconnected`);
       }
     });
@@ -97,7 +110,7 @@ export function App({ medshare }: { medshare: MedShare }) {
     clearAlert();
     try {
       const connected = await connect(wallet, chain);
-      setKey(null);
+      dropKey();
       setConnection(connected);
       announce(`Connected ${wallet.name}`);
     } catch (error) {
@@ -109,7 +122,7 @@ export function App({ medshare }: { medshare: MedShare }) {
     if (!connection) return;
     const { wallet } = connection;
     setConnection(null);
-    setKey(null);
+    dropKey();
     announce(`Disconnected ${wallet.name}`);
     try {
       await disconnect(wallet);

@@ -6,6 +6,10 @@ import type { FhirSummary } from '../chain/medshare';
 import { describeError, formatBytes } from './format';
 import { useSession } from './session';
 
+/** Resources shown at most: a 16 MiB bundle of tiny entries would be hundreds of thousands of
+ * elements; the rest is in the download. */
+const SHOWN_RESOURCES = 200;
+
 /** The decrypted record: what it is, and a download of the exact bytes. */
 export interface OpenedRecord {
   recordId: bigint;
@@ -58,7 +62,7 @@ export function OpenedRecordView({ opened, onClose }: { opened: OpenedRecord; on
             <strong>{summary.resourceType}</strong>
             {summary.entries.length > 0 && ` with ${summary.entries.length} ${summary.entries.length === 1 ? 'resource' : 'resources'}`}
           </p>
-          {summary.entries.map((entry, index) => (
+          {summary.entries.slice(0, SHOWN_RESOURCES).map((entry, index) => (
             <article key={index} class="resource" aria-labelledby={`${headingId}-r${index}`}>
               <h4 id={`${headingId}-r${index}`}>
                 {entry.resourceType}
@@ -67,6 +71,11 @@ export function OpenedRecordView({ opened, onClose }: { opened: OpenedRecord; on
               <p>{entry.summary}</p>
             </article>
           ))}
+          {summary.entries.length > SHOWN_RESOURCES && (
+            <p class="small">
+              and {summary.entries.length - SHOWN_RESOURCES} more resources: download the record to see them all
+            </p>
+          )}
         </div>
       )}
       <div class="actions">

@@ -46,7 +46,7 @@ function EncryptionKey() {
     setStatus(null);
     if (!key) return;
     let current = true;
-    medshare.keyStatus(address).then(
+    medshare.keyStatus(address, key).then(
       (found) => current && setStatus(found),
       (error) => current && session.fail(error),
     );
@@ -64,7 +64,7 @@ function EncryptionKey() {
       const unlocked = await session.ensureKey();
       session.announce('Registering your encryption key: approve the transaction in your wallet…');
       const signature = await medshare.registerKey(connection!.signer, unlocked);
-      setStatus(await medshare.keyStatus(address));
+      setStatus(await medshare.keyStatus(address, unlocked));
       session.announce(`Your encryption key is on chain now (transaction ${signature})`);
     });
 
@@ -73,7 +73,7 @@ function EncryptionKey() {
       <h3 id="key-heading">Encryption key</h3>
       <p>
         Your wallet signs a MedShare message twice; the key that opens your records is derived from those signatures, in this page, for{' '}
-        <code>{medshare.config.keyDomain ?? location.host}</code>. The same wallet gives the same key in the <code>medshare</code> command line.
+        <code>{medshare.keyDomain}</code>. The same wallet gives the same key in the <code>medshare</code> command line.
       </p>
       {!key ? (
         <button type="button" onClick={onUnlock} disabled={unlock.busy}>

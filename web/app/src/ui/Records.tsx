@@ -393,7 +393,14 @@ function AccessList({ record, onClose }: { record: RecordSummary; onClose: () =>
   const onRevoke = (request: RequestSummary) =>
     revoke.run(async () => {
       const signature = await medshare.revoke(connection!.signer, request.address);
-      session.announce(`Revoked the share with ${request.recipient} (transaction ${signature})`);
+      // revoking stops only the partials not posted yet (threat model L2): say so when some are in
+      const posted =
+        request.accepted > 0
+          ? `; ${request.accepted} of ${request.threshold} partials were already posted${
+              request.accepted >= request.threshold ? `, so the recipient can still open version ${request.version}` : ''
+            }: re-key the record to protect later versions`
+          : '';
+      session.announce(`Revoked the share with ${request.recipient} (transaction ${signature})${posted}`);
       await reload();
     });
 
