@@ -412,33 +412,13 @@ impl Deployment {
     /// A new node: its wallet, config and vault (`mpc-node init`), then `medshare cluster
     /// invite --authority` by the admin. Its daemon is not started. Returns its index.
     pub fn init_node(&mut self) -> u8 {
-        let index = u8::try_from(self.nodes.len() + 1).expect("at most 16 nodes");
-        let wallet = self.wallet(&format!("node-{index}"), 10);
-        let metrics_addr = free_local_address();
-        let node = NodeProcess {
-            index,
-            authority: wallet.address,
-            metrics_addr,
-            keypair: wallet.path.clone(),
-            vault: self.dir.join(format!("node-{index}-vault.json")),
-            log: self.dir.join(format!("node-{index}.log")),
-            ws_url: self.localnet.validator.rpc_pubsub_url(),
-            rpc_url: self.localnet.validator.rpc_url(),
-            rpc_urls: Vec::new(),
-            settings: BTreeMap::new(),
-            backfill_seconds: DEFAULT_BACKFILL_SECONDS,
-            child: None,
-        };
-        self.write_node_config(&node, None);
-        let config = self.node_config(index);
-        let init = self.run(&Binary::Node.path(), &["init", "--config", path(&config)], &[("MPC_NODE_PASSPHRASE", PASSPHRASE)]).expect_success().json();
-        assert_eq!(init["authority"], wallet.address.to_string());
+        let wallet = self.prepare_node();
+        let index = u8::try_from(self.nodes.len()).expect("at most 16 nodes");
         let cluster = self.cluster.to_string();
         let authority = wallet.address.to_string();
         let invited = self.medshare_json(&self.admin, &["cluster", "invite", &cluster, "--authority", &authority]);
         assert_eq!(invited["index"], index, "nodes are invited into slots in order");
         self.say(&format!("$ mpc-node init --config node-{index}.toml && medshare cluster invite {cluster} --authority {authority} # node {index}"));
-        self.nodes.push(node);
         index
     }
 

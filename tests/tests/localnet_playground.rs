@@ -78,6 +78,20 @@ fn listening(address: &str) -> bool {
 
 /// `medshare --url RPC --keypair FILE --key-domain DOMAIN --output json --yes ARGS`, as the
 /// playground's banner prints it (plus JSON output), expected to succeed.
+/// `GET target` from `host:port` (HTTP/1.0, so the server closes the connection): the status
+/// and the body.
+fn http_get(host_port: &str, target: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(host_port).unwrap_or_else(|e| panic!("connect to {host_port}: {e}"));
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    write!(stream, "GET {target} HTTP/1.0\r\nHost: {host_port}\r\n\r\n").expect("send the request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the answer");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("not an HTTP answer: {head}"));
+    (status, body.to_owned())
+}
+
 fn medshare(state: &Value, wallet: &str, dir: &Path, args: &[&str]) -> Value {
     let keypair = state["wallets"].as_array().expect("wallets").iter().find(|w| w["name"] == wallet).expect("demo wallet")["keypair"]
         .as_str()
@@ -131,6 +145,22 @@ fn the_playground_serves_the_cli_and_stops_cleanly_on_sigint() {
     for name in ["patient", "doctor", "hospital", "auditor"] {
         assert!(wallets.join(format!("{name}.json")).is_file(), "{name}'s keypair file is in the wallet directory");
     }
+
+    // the web app, served with the deployment's configuration
+    let web = state["web_app"]["url"].as_str().expect("web_app.url").to_owned();
+    let web_host = web.trim_start_matches("http://").trim_end_matches('/').to_owned();
+    assert!(web_host.ends_with(":18080"), "the web app is on --web-port: {web}");
+    let (status, page) = http_get(&web_host, "/");
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<title>MedShare</title>") && page.contains("/assets/main-"), "the built app's index.html: {page}");
+    let (status, config) = http_get(&web_host, "/config.json");
+    assert_eq!(status, 200, "{config}");
+    let config: Value = serde_json::from_str(&config).expect("config.json is JSON");
+    assert_eq!(
+        (&config["rpcUrl"], &config["programId"], &config["cluster"], &config["keyDomain"]),
+        (&state["rpc_url"], &state["program_id"], &state["cluster"], &state["key_domain"]),
+        "the app is configured for this playground: {config:#}"
+    );
 
     // the CLI against it, as the banner says to paste it
     let cluster = state["cluster"].as_str().expect("cluster").to_owned();
