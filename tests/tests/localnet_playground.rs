@@ -152,7 +152,7 @@ fn the_playground_serves_the_cli_and_stops_cleanly_on_sigint() {
     assert!(web_host.ends_with(":18080"), "the web app is on --web-port: {web}");
     let (status, page) = http_get(&web_host, "/");
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("<title>MedShare</title>") && page.contains("/assets/main-"), "the built app's index.html: {page}");
+    assert!(page.contains("<title>MedShare</title>") && page.contains("assets/main-"), "the built app's index.html: {page}");
     let (status, config) = http_get(&web_host, "/config.json");
     assert_eq!(status, 200, "{config}");
     let config: Value = serde_json::from_str(&config).expect("config.json is JSON");
