@@ -3,9 +3,9 @@
 import type { Wallet } from '@wallet-standard/base';
 import type { IdentifierString } from '@wallet-standard/base';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { AppConfig, MedShare, UnlockedKey } from '../chain/medshare';
+import { type AppConfig, type MedShare, MedShareError, type UnlockedKey } from '../chain/medshare';
 import { Audit } from './Audit';
-import { UiError, describeError } from './format';
+import { describeError } from './format';
 import { Home } from './Home';
 import { Records } from './Records';
 import { type Session, SessionContext } from './session';
@@ -94,7 +94,7 @@ export function App({ medshare }: { medshare: MedShare }) {
       clearAlert,
       async ensureKey() {
         if (key) return key;
-        if (!connection) throw new UiError('NotConnected', 'connect a wallet first');
+        if (!connection) throw new MedShareError('NotConnected', 'connect a wallet first');
         announce(`Asking ${connection.wallet.name} to sign twice to unlock your encryption key…`);
         const unlocked = await medshare.unlockKey(connection.signer);
         setKey(unlocked);

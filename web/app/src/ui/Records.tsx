@@ -3,10 +3,10 @@
 // and opening my own record.
 
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { RecordSummary, RequestSummary } from '../chain/medshare';
+import { MedShareError, type RecordSummary, type RequestSummary } from '../chain/medshare';
 import { Expiry } from './Expiry';
 import { OpenedRecordView, type OpenedRecord } from './FhirView';
-import { EXPIRY_CHOICES, UiError, datetimeLocalValue, newestFirst, formatBytes, STATUS_WORDS } from './format';
+import { EXPIRY_CHOICES, datetimeLocalValue, newestFirst, formatBytes, STATUS_WORDS } from './format';
 import { QrScanner, canScanQr } from './QrScanner';
 import { ConnectFirst, ProgressBar, useAction, useSession } from './session';
 
@@ -79,7 +79,7 @@ function StoreRecord({ records, onStored }: { records: RecordSummary[]; onStored
     event.preventDefault();
     void store.run(async (progress) => {
       const bytes = file ? new Uint8Array(await file.arrayBuffer()) : new TextEncoder().encode(text);
-      if (bytes.length === 0) throw new UiError('NoRecord', 'choose a FHIR file or paste FHIR JSON');
+      if (bytes.length === 0) throw new MedShareError('NoRecord', 'choose a FHIR file or paste FHIR JSON');
       // refused here, before the wallet is asked anything, with the JSON path at fault
       const summary = medshare.validateFhir(bytes);
       const key = await session.ensureKey();
@@ -268,8 +268,8 @@ function ShareForm({ record, onClose }: { record: RecordSummary; onClose: () => 
       let expiresAt: number;
       if (seconds === 'custom') {
         const when = new Date(custom).getTime();
-        if (!Number.isFinite(when)) throw new UiError('InvalidExpiry', 'choose an expiry date');
-        if (when <= Date.now()) throw new UiError('InvalidExpiry', `${new Date(when).toLocaleString()} is in the past`);
+        if (!Number.isFinite(when)) throw new MedShareError('InvalidExpiry', 'choose an expiry date');
+        if (when <= Date.now()) throw new MedShareError('InvalidExpiry', `${new Date(when).toLocaleString()} is in the past`);
         expiresAt = Math.floor(when / 1000);
       } else {
         expiresAt = Math.floor(Date.now() / 1000) + seconds;

@@ -9,21 +9,8 @@ import { MedShareError, ProgramError, type RequestStatus, type RequestSummary } 
 export function describeError(error: unknown): string {
   if (error instanceof ProgramError) return `${error.errorName}: ${error.message}`;
   if (error instanceof MedShareError) return `${error.kind}: ${error.message}`;
-  // errors named the same way outside the data layer (the wallet module's)
-  if (error instanceof Error && typeof (error as { kind?: unknown }).kind === 'string') return `${(error as Error & { kind: string }).kind}: ${error.message}`;
   if (error instanceof Error) return `${error.name === 'Error' ? 'Error' : error.name}: ${error.message}`;
   return `Error: ${String(error)}`;
-}
-
-/** A refusal by the UI itself (before the data layer is asked), named like the data layer's. */
-export class UiError extends Error {
-  /** What was refused, e.g. 'InvalidExpiry'. */
-  readonly kind: string;
-  constructor(kind: string, message: string) {
-    super(message);
-    this.name = 'UiError';
-    this.kind = kind;
-  }
 }
 
 /** Share requests newest first (the data layer lists them oldest first). */

@@ -19,7 +19,7 @@ import {
   SolanaSignTransaction,
   type SolanaSignTransactionFeature,
 } from '@solana/wallet-standard-features';
-import type { WalletSigner } from '../chain/medshare';
+import { MedShareError, type WalletSigner } from '../chain/medshare';
 
 /** The features MedShare cannot work without. */
 const REQUIRED_FEATURES = [StandardConnect, SolanaSignMessage, SolanaSignTransaction] as const;
@@ -42,17 +42,6 @@ export function watchWallets(onChange: (wallets: Wallet[]) => void): () => void 
   };
 }
 
-/** Why connecting failed, named as the data layer names refusals. */
-export class WalletConnectionError extends Error {
-  /** Always 'WalletRefused' or 'NoSolanaAccount'. */
-  readonly kind: string;
-  constructor(kind: string, message: string) {
-    super(message);
-    this.name = 'WalletConnectionError';
-    this.kind = kind;
-  }
-}
-
 /** A connected wallet account. */
 export interface Connection {
   wallet: Wallet;
@@ -67,10 +56,10 @@ export async function connect(wallet: Wallet, chain: IdentifierString): Promise<
   try {
     ({ accounts } = await connectFeature.connect());
   } catch (error) {
-    throw new WalletConnectionError('WalletRefused', `${wallet.name} did not connect: ${messageOf(error)}`);
+    throw new MedShareError('WalletRefused', `${wallet.name} did not connect: ${messageOf(error)}`);
   }
   const account = accounts.find((candidate) => candidate.chains.includes(chain)) ?? accounts[0];
-  if (!account) throw new WalletConnectionError('NoSolanaAccount', `${wallet.name} connected but gave no account`);
+  if (!account) throw new MedShareError('NoSolanaAccount', `${wallet.name} connected but gave no account`);
   return { wallet, account, signer: signerFor(wallet, account, chain) };
 }
 
@@ -96,12 +85,12 @@ function signerFor(wallet: Wallet, account: WalletAccount, chain: IdentifierStri
     address: account.address,
     async signMessage(message: Uint8Array): Promise<Uint8Array> {
       const [output] = await features[SolanaSignMessage].signMessage({ account, message });
-      if (!output) throw new WalletConnectionError('WalletRefused', `${wallet.name} returned no signature`);
+      if (!output) throw new MedShareError('WalletRefused', `${wallet.name} returned no signature`);
       return output.signature;
     },
     async signTransaction(wireTransaction: Uint8Array): Promise<Uint8Array> {
       const [output] = await features[SolanaSignTransaction].signTransaction({ account, transaction: wireTransaction, chain });
-      if (!output) throw new WalletConnectionError('WalletRefused', `${wallet.name} returned no signed transaction`);
+      if (!output) throw new MedShareError('WalletRefused', `${wallet.name} returned no signed transaction`);
       return output.signedTransaction;
     },
   };
