@@ -194,12 +194,19 @@ fn node_packages() -> Result<()> {
     }
     for project in NPM_PROJECTS {
         let dir = paths::repo_root().join(project);
-        if !dir.join("package-lock.json").is_file() || js_packages_installed(&dir)? {
-            continue;
+        if dir.join("package-lock.json").is_file() {
+            npm_ci_if_needed(&dir, project)?;
         }
-        run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir), &format!("npm ci in {project}"))?;
     }
     Ok(())
+}
+
+/// `npm ci` in `project` (named `label` in the step) unless [`js_packages_installed`].
+pub(crate) fn npm_ci_if_needed(project: &Path, label: &str) -> Result<()> {
+    if js_packages_installed(project)? {
+        return Ok(());
+    }
+    run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(project), &format!("npm ci in {label}"))
 }
 
 /// Whether `node_modules` is at least as new as `package-lock.json` (npm writes

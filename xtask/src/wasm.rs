@@ -124,6 +124,6 @@ pub(crate) fn gzipped_len(path: &std::path::Path) -> Result<u64> {
 }
 
 /// The first `name` on `PATH`.
-fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
 }

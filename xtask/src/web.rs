@@ -62,10 +62,12 @@ pub fn ensure_built() -> Result<()> {
 /// Builds the app from the wasm already in [`wasm_pkg_dir`] and the IDL already in
 /// `target/idl` (`cargo xtask test` calls this right after `cargo xtask wasm`'s step).
 pub fn build() -> Result<()> {
-    let node = which("node").context("Node.js builds the web app: `cargo xtask setup` installs it")?;
+    let node = crate::wasm::which("node").context("Node.js builds the web app: `cargo xtask setup` installs it")?;
     ensure!(idl_path().is_file(), "{} is missing: run `cargo xtask build-sbf` first", idl_path().display());
     ensure!(wasm_pkg_dir().is_dir(), "{} is missing: run `cargo xtask wasm` first", wasm_pkg_dir().display());
-    npm_ci_if_stale()?;
+    let lock = app_dir().join("package-lock.json");
+    ensure!(lock.is_file(), "{} is missing", lock.display());
+    crate::setup::npm_ci_if_needed(&app_dir(), "web/app")?;
     let started = Instant::now();
     run_step(
         Command::new(node)
@@ -83,19 +85,6 @@ pub fn build() -> Result<()> {
     report_sizes(&out_dir())?;
     eprintln!("xtask: web app built into {} in {built_in:.1?}", out_dir().display());
     Ok(())
-}
-
-/// `npm ci` when `node_modules` is missing or older than `package-lock.json` (npm writes
-/// `node_modules/.package-lock.json` at each install).
-fn npm_ci_if_stale() -> Result<()> {
-    let lock = app_dir().join("package-lock.json");
-    let installed = app_dir().join("node_modules").join(".package-lock.json");
-    let modified = |path: &Path| fs::metadata(path).and_then(|meta| meta.modified()).ok();
-    let lock_time = modified(&lock).with_context(|| format!("{} is missing", lock.display()))?;
-    if modified(&installed).is_some_and(|installed_time| installed_time >= lock_time) {
-        return Ok(());
-    }
-    run_step(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(app_dir()), "npm ci in web/app")
 }
 
 /// Prints every file of the bundle (not the source maps) with its size, raw and gzipped as a
@@ -124,9 +113,4 @@ fn report_sizes(dir: &Path) -> Result<()> {
 
 fn kib(bytes: u64) -> f64 {
     bytes as f64 / 1024.0
-}
-
-/// The first `name` on `PATH`.
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?).map(|dir| dir.join(name)).find(|path| path.is_file())
 }
